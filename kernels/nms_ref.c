@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nms_ref.c: CPU reference of the streaming beat gate (see nms.h).
+ */
+
+#include "nms.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef NMS_RESEARCH
+#include <stdio.h>
+#endif
+
+/* Tunables of the adaptive rule, in seconds or as ratios, so that they scale
+ * with the rate. The values were chosen once on the 22 DS1 records and are
+ * the same for every record. */
+typedef struct
+{
+  double cand_radius_s;         /* |y| peak must be the max within +-this */
+  double spk_w;                 /* weight of a new beat in the signal level */
+  double spk_w_sb;              /* same, for a beat found by searchback */
+  double npk_w;                 /* weight of a new noise peak in the noise level */
+  double thr_frac;              /* THR1 = NPK + thr_frac (SPK - NPK) */
+  double thr2_frac;             /* THR2 = thr2_frac THR1 (searchback) */
+  double twave_s;               /* T-wave check window after a beat */
+  double twave_ratio;           /* a peak that small there is a T wave */
+  double sb_factor;             /* searchback after sb_factor mean RR */
+  double learn_s;               /* first levels from this much signal */
+  double rr_init_s;             /* mean RR before any RR is known */
+  double hw0_s;                 /* half-width of a sharp QRS lobe */
+  double hw_pow;                /* weight (hw0 / hw)^hw_pow for wider lobes */
+  double pwave_ratio;           /* a peak that small before a beat is a P wave */
+} NmsTune;
+
+static NmsTune nms_tune = {
+  0.100, 0.125, 0.25, 0.125, 0.25, 0.5, 0.36, 0.5, 1.66, 1.5, 1.0,
+  0.036, 1.0, 0.5
+};
+
+#define NMS_RR_HIST 8
+
+enum
+{
+  CAND_PENDING = 0,
+  CAND_NOISE,
+  CAND_BEAT
+};
+
+typedef struct
+{
+  uint64_t t;                   /* sample of the |y| peak */
+  float amp;                    /* |y| there */
+  int state;
+} NmsCand;
+
+typedef struct
+{
+  float v;
+  uint64_t i;
+} NmsDequeItem;
+
+struct NmsDetector
+{
+  NmsConfig cfg;
+  int mode;                     /* 0 seed, 1 seed + floor, 2 adaptive */
+  int n;                        /* NMS window */
+  int c;                        /* (n + 1) / 2 */
+  int w;                        /* Ricker window */
+
+  uint64_t t0;                  /* first sample index */
+  uint64_t t;                   /* index of the next sample */
+  int flushed;
+
+  /* sliding max: seed window n over y, adaptive window 2r + 1 over |y| */
+  NmsDequeItem *dq;
+  size_t dq_mask;
+  size_t dq_head;               /* next pop from the front */
+  size_t dq_tail;               /* next push at the back */
+  float *ring;                  /* y (seed) or |y| (adaptive) history */
+  float *yring;                 /* adaptive: y history */
+  size_t ring_mask;
+
+  /* seed */
+  int prev_cand;
+
+  /* adaptive: lengths in samples */
+  int r;
+  int refr;
+  int twave;
+  int learn;
+  int look;
+  float floor_amp;
+  double hw0;
+
+  NmsCand *cands;
+  size_t cand_mask;
+  uint64_t cand_tail;           /* oldest kept */
+  uint64_t cand_next;           /* next to decide */
+  uint64_t cand_head;           /* next free */
+  uint64_t last_cand_t;
+  int have_cand;
+
+  int learning;
+  uint64_t learn_start;
+  double spk;
+  double npk;
+  int have_beat;
+  uint64_t last_t;
+  double last_amp;
+  double rr_hist[NMS_RR_HIST];
+  int rr_n;
+  int rr_pos;
+  double rr_avg;
+  int sb_done;
+  uint64_t last_gate;
+  int have_gate;
+};
+
+static size_t
+pow2_at_least (size_t v)
+{
+  size_t p = 1;
+
+  while (p < v)
+    p <<= 1;
+  return p;
+}
+
+static int
+samples (double s, double rate)
+{
+  double v = floor (s * rate + 0.5);
+
+  return v < 1.0 ? 1 : (int) v;
+}
+
+/**
+ * nms_config_init:
+ * @cfg: (out): the configuration to fill
+ * @rate: sample rate in Hz
+ *
+ * Fills @cfg with the defaults: 720 ms window, adaptive rule, 200 ms
+ * refractory period, Ricker width from 120 ms.
+ */
+void
+nms_config_init (NmsConfig * cfg, double rate)
+{
+  memset (cfg, 0, sizeof (*cfg));
+  cfg->rate = rate;
+  cfg->window = (int) floor (0.720 * rate + 0.5);
+  cfg->threshold = -1.0;
+  cfg->refractory_s = 0.200;
+  cfg->ricker_window = 0;
+  cfg->min_amplitude = 0.08;
+  cfg->lookahead_s = 1.5;
+}
+
+#ifdef NMS_RESEARCH
+static void
+tune_from_env (void)
+{
+  static const char *names[] = {
+    "NMS_CAND_RADIUS", "NMS_SPK_W", "NMS_SPK_W_SB", "NMS_NPK_W", "NMS_THR",
+    "NMS_THR2", "NMS_TWAVE", "NMS_TWAVE_RATIO", "NMS_SB", "NMS_LEARN",
+    "NMS_RR_INIT", "NMS_HW0", "NMS_HW_POW", "NMS_PWAVE_RATIO"
+  };
+  double *vals = (double *) &nms_tune;
+  size_t k;
+
+  for (k = 0; k < sizeof (names) / sizeof (names[0]); k++) {
+    const char *s = getenv (names[k]);
+
+    if (s)
+      vals[k] = atof (s);
+  }
+}
+#endif
+
+/**
+ * nms_detector_new:
+ * @cfg: the configuration
+ *
+ * Returns: (transfer full) (nullable): a detector, or NULL when @cfg is
+ * unusable (rate <= 0, window < 2, non-finite values) or memory is short.
+ */
+NmsDetector *
+nms_detector_new (const NmsConfig * cfg)
+{
+  NmsDetector *d;
+  size_t ring_len, dq_len, ncand;
+
+  if (cfg == NULL || !(cfg->rate > 0.0) || !isfinite (cfg->rate)
+      || cfg->rate > 1e6 || cfg->window < 2 || cfg->window > 1e7
+      || !isfinite (cfg->threshold) || cfg->ricker_window < 0
+      || cfg->ricker_window > 1e7)
+    return NULL;
+  if (cfg->threshold < 0.0 && (!(cfg->refractory_s >= 0.05)
+          || !(cfg->refractory_s <= 2.0) || !(cfg->min_amplitude >= 0.0)
+          || !isfinite (cfg->min_amplitude) || !(cfg->lookahead_s >= 0.5)
+          || !(cfg->lookahead_s <= 10.0)))
+    return NULL;
+
+#ifdef NMS_RESEARCH
+  tune_from_env ();
+#endif
+
+  d = calloc (1, sizeof (*d));
+  if (d == NULL)
+    return NULL;
+  d->cfg = *cfg;
+  d->n = cfg->window;
+  d->c = (cfg->window + 1) / 2;
+  d->w = cfg->ricker_window > 0 ? cfg->ricker_window :
+      samples (0.120, cfg->rate);
+
+  if (cfg->threshold >= 0.0) {
+    d->mode = cfg->threshold > 0.0 ? 1 : 0;
+    ring_len = pow2_at_least ((size_t) d->n + 1);
+    dq_len = ring_len;
+  } else {
+    d->mode = 2;
+    d->r = samples (nms_tune.cand_radius_s, cfg->rate);
+    d->refr = samples (cfg->refractory_s, cfg->rate);
+    d->twave = samples (nms_tune.twave_s, cfg->rate);
+    d->learn = samples (nms_tune.learn_s, cfg->rate);
+    d->look = samples (cfg->lookahead_s, cfg->rate);
+    if (d->learn > d->look)
+      d->learn = d->look;
+    d->floor_amp = (float) cfg->min_amplitude;
+    d->hw0 = nms_tune.hw0_s * cfg->rate;
+    ring_len = pow2_at_least ((size_t) (2 * d->r + 2));
+    dq_len = ring_len;
+    /* candidates are > r apart; keep those of the last look + refr + r
+     * samples plus the learning span */
+    ncand = (size_t) (d->look + d->refr + 2 * d->r + d->learn) / (d->r + 1)
+        + 8;
+    d->cand_mask = pow2_at_least (ncand) - 1;
+    d->cands = calloc (d->cand_mask + 1, sizeof (NmsCand));
+    d->yring = calloc (ring_len, sizeof (float));
+    if (d->cands == NULL || d->yring == NULL)
+      goto no_mem;
+  }
+  d->ring_mask = ring_len - 1;
+  d->dq_mask = dq_len - 1;
+  d->ring = calloc (ring_len, sizeof (float));
+  d->dq = calloc (dq_len, sizeof (NmsDequeItem));
+  if (d->ring == NULL || d->dq == NULL)
+    goto no_mem;
+
+  nms_detector_reset (d, 0);
+  return d;
+
+  /* ERRORS */
+no_mem:
+  {
+    nms_detector_free (d);
+    return NULL;
+  }
+}
+
+/**
+ * nms_detector_free:
+ * @d: (transfer full) (nullable): a detector
+ */
+void
+nms_detector_free (NmsDetector * d)
+{
+  if (d == NULL)
+    return;
+  free (d->ring);
+  free (d->dq);
+  free (d->cands);
+  free (d->yring);
+  free (d);
+}
+
+/**
+ * nms_detector_reset:
+ * @d: a detector
+ * @first_sample: absolute index of the next sample pushed
+ *
+ * Forgets all history, learned levels included.
+ */
+void
+nms_detector_reset (NmsDetector * d, uint64_t first_sample)
+{
+  d->t0 = first_sample;
+  d->t = first_sample;
+  d->flushed = 0;
+  d->dq_head = d->dq_tail = 0;
+  memset (d->ring, 0, (d->ring_mask + 1) * sizeof (float));
+  if (d->yring)
+    memset (d->yring, 0, (d->ring_mask + 1) * sizeof (float));
+  d->prev_cand = 0;
+  d->cand_tail = d->cand_next = d->cand_head = 0;
+  d->have_cand = 0;
+  d->last_cand_t = 0;
+  d->learning = 1;
+  d->learn_start = first_sample;
+  d->spk = d->npk = 0.0;
+  d->have_beat = 0;
+  d->last_t = 0;
+  d->last_amp = 0.0;
+  d->rr_n = d->rr_pos = 0;
+  d->rr_avg = nms_tune.rr_init_s * d->cfg.rate;
+  d->sb_done = 0;
+  d->last_gate = 0;
+  d->have_gate = 0;
+}
+
+/**
+ * nms_detector_latency:
+ * @d: a detector
+ *
+ * Returns: the largest number of samples between the arrival of a sample
+ * and the decision about a gate at it. Seed rule: N - 1. Adaptive rule:
+ * (N + 1) / 2 + max (lookahead, r + refractory) samples, r = 0.1 s.
+ */
+uint64_t
+nms_detector_latency (const NmsDetector * d)
+{
+  int a;
+
+  if (d->mode != 2)
+    return (uint64_t) d->n - 1;
+  a = d->r + d->refr;
+  if (d->look > a)
+    a = d->look;
+  return (uint64_t) d->c + (uint64_t) a;
+}
+
+/**
+ * nms_detector_max_gates:
+ * @d: a detector
+ * @n: samples to push
+ *
+ * Returns: how many #NmsGate the out array of nms_detector_push () (or of
+ * nms_detector_flush (), with @n = 0) must hold.
+ */
+size_t
+nms_detector_max_gates (const NmsDetector * d, size_t n)
+{
+  size_t gap;
+
+  /* seed: two gates are at least two samples apart */
+  if (d->mode != 2)
+    return n / 2 + 2;
+  /* adaptive: beats are >= max (refr, r + 1) apart and decided at most
+   * latency samples after their peak arrived */
+  gap = (size_t) (d->refr > d->r + 1 ? d->refr : d->r + 1);
+  return (n + (size_t) nms_detector_latency (d) + (size_t) d->r) / gap + 2;
+}
+
+/* Monotonic deque: push (v, i) keeping values non-increasing, and drop
+ * items whose index is below lo. The front holds the max of the window. */
+static inline float
+deque_push (NmsDetector * d, float v, uint64_t i, uint64_t lo)
+{
+  NmsDequeItem *dq = d->dq;
+  size_t m = d->dq_mask;
+
+  while (d->dq_tail != d->dq_head && dq[(d->dq_tail - 1) & m].v <= v)
+    d->dq_tail--;
+  dq[d->dq_tail & m].v = v;
+  dq[d->dq_tail & m].i = i;
+  d->dq_tail++;
+  while (dq[d->dq_head & m].i < lo)
+    d->dq_head++;
+  return dq[d->dq_head & m].v;
+}
+
+/*
+ * nms_seed_ref: the seed's rule (threshold == 0), and the seed rule with an
+ * amplitude floor (threshold > 0).
+ *
+ *   cand(p) = [ max_{k = p}^{p+N-1} y[k] == y[p + c] ] and y[p + c] >= thr,
+ *             c = (N + 1) div 2, 0 <= p - t0 <= n_total - N
+ *   gate(p) = cand(p) and not cand(p - 1)
+ *   rpeak(p) = p + c - W div 2  (= p + c - (W - 1) / 2 rounded half down,
+ *             the lag of the causal Ricker response)
+ *
+ * thr is -inf for threshold == 0. The max is a monotonic deque, O(1)
+ * amortised per sample; the comparison is exact, in float. cand(p) is known
+ * when sample p + N - 1 arrives, so the latency is N - 1.
+ */
+static size_t
+nms_seed_ref (NmsDetector * d, const float *y, size_t n, NmsGate * out)
+{
+  size_t k, ng = 0;
+  uint64_t j, p, lo;
+  float v, mx, centre;
+  float thr = d->mode == 1 ? (float) d->cfg.threshold : -INFINITY;
+  int cand;
+  uint64_t nn = (uint64_t) d->n;
+
+  for (k = 0; k < n; k++) {
+    v = y[k];
+    if (!isfinite (v))
+      v = 0.0f;
+    j = d->t++;
+    d->ring[j & d->ring_mask] = v;
+    lo = j + 1 >= nn ? j + 1 - nn : 0;
+    mx = deque_push (d, v, j, lo);
+    if (j - d->t0 + 1 < nn)
+      continue;
+    p = j + 1 - nn;
+    centre = d->ring[(p + (uint64_t) d->c) & d->ring_mask];
+    cand = mx == centre && centre >= thr;
+    if (cand && !d->prev_cand) {
+      uint64_t c = (uint64_t) d->c, h = (uint64_t) (d->w / 2);
+
+      out[ng].gate = p;
+      out[ng].rpeak = p + c >= d->t0 + h ? p + c - h : d->t0;
+      ng++;
+    }
+    d->prev_cand = cand;
+  }
+  return ng;
+}
+
+/* ---- adaptive rule ---- */
+
+static inline double
+thr1 (const NmsDetector * d)
+{
+  return d->npk + nms_tune.thr_frac * (d->spk - d->npk);
+}
+
+static void
+emit (NmsDetector * d, uint64_t t, NmsGate * out, size_t *ng)
+{
+  uint64_t c = (uint64_t) d->c, h = (uint64_t) (d->w / 2);
+  uint64_t g = t >= d->t0 + c ? t - c : d->t0;
+
+  if (d->have_gate && g <= d->last_gate)
+    g = d->last_gate + 1;
+  out[*ng].gate = g;
+  out[*ng].rpeak = t >= d->t0 + h ? t - h : d->t0;
+  (*ng)++;
+  d->last_gate = g;
+  d->have_gate = 1;
+}
+
+static void
+accept_beat (NmsDetector * d, NmsCand * k, double wgt, NmsGate * out,
+    size_t *ng)
+{
+  k->state = CAND_BEAT;
+  d->spk = wgt * k->amp + (1.0 - wgt) * d->spk;
+  if (d->have_beat) {
+    double rr = (double) (k->t - d->last_t);
+    double sum = 0.0;
+    int i;
+
+    d->rr_hist[d->rr_pos] = rr;
+    d->rr_pos = (d->rr_pos + 1) % NMS_RR_HIST;
+    if (d->rr_n < NMS_RR_HIST)
+      d->rr_n++;
+    for (i = 0; i < d->rr_n; i++)
+      sum += d->rr_hist[i];
+    d->rr_avg = sum / d->rr_n;
+  }
+  d->have_beat = 1;
+  d->last_t = k->t;
+  d->last_amp = k->amp;
+  d->sb_done = 0;
+  emit (d, k->t, out, ng);
+}
+
+/* A candidate is dominant when no other candidate within the refractory
+ * period on either side is larger (ties: the earlier wins). */
+static int
+dominant (const NmsDetector * d, uint64_t idx)
+{
+  const NmsCand *k = &d->cands[idx & d->cand_mask];
+  uint64_t q;
+  uint64_t rf = (uint64_t) d->refr;
+
+  for (q = idx; q > d->cand_tail;) {
+    const NmsCand *o = &d->cands[--q & d->cand_mask];
+
+    if (k->t - o->t >= rf)
+      break;
+    if (o->amp >= k->amp)
+      return 0;
+  }
+  for (q = idx + 1; q < d->cand_head; q++) {
+    const NmsCand *o = &d->cands[q & d->cand_mask];
+
+    if (o->t - k->t >= rf)
+      break;
+    if (o->amp > k->amp)
+      return 0;
+  }
+  return 1;
+}
+
+/* A candidate is a P wave (or other pre-beat wave) when a later candidate
+ * within the T-wave window is above THR1 and much larger. */
+static int
+pwave (const NmsDetector * d, uint64_t idx)
+{
+  const NmsCand *k = &d->cands[idx & d->cand_mask];
+  uint64_t q;
+  double t1 = thr1 (d);
+
+  for (q = idx + 1; q < d->cand_head; q++) {
+    const NmsCand *o = &d->cands[q & d->cand_mask];
+
+    if (o->t - k->t >= (uint64_t) d->twave)
+      break;
+    if (o->amp >= t1 && k->amp < nms_tune.pwave_ratio * o->amp)
+      return 1;
+  }
+  return 0;
+}
+
+static void
+decide (NmsDetector * d, uint64_t idx, NmsGate * out, size_t *ng)
+{
+  NmsCand *k = &d->cands[idx & d->cand_mask];
+  double amp = k->amp;
+
+  k->state = CAND_NOISE;
+  d->sb_done = 0;
+  if (amp >= d->floor_amp && dominant (d, idx)
+      && (!d->have_beat || k->t - d->last_t >= (uint64_t) d->refr)
+      && amp >= thr1 (d)) {
+    if (d->have_beat && k->t - d->last_t < (uint64_t) d->twave
+        && amp < nms_tune.twave_ratio * d->last_amp) {
+      /* T wave: falls through to noise */
+    } else if (pwave (d, idx)) {
+      /* P wave: falls through to noise */
+    } else {
+      accept_beat (d, k, nms_tune.spk_w, out, ng);
+      return;
+    }
+  }
+  d->npk = nms_tune.npk_w * amp + (1.0 - nms_tune.npk_w) * d->npk;
+}
+
+/* Searchback: no beat for sb_factor mean RR; take the largest dominant
+ * noise candidate since the last beat that is above THR2, not in the
+ * refractory period, not a T wave, and still young enough to be decided
+ * within the lookahead. */
+static void
+searchback (NmsDetector * d, uint64_t now, NmsGate * out, size_t *ng)
+{
+  while (d->have_beat && !d->sb_done
+      && (double) (now - d->last_t) > nms_tune.sb_factor * d->rr_avg) {
+    uint64_t q, best = 0;
+    int found = 0;
+    double thr2 = nms_tune.thr2_frac * thr1 (d);
+    float best_amp = 0.0f;
+
+    for (q = d->cand_next; q > d->cand_tail;) {
+      NmsCand *o = &d->cands[--q & d->cand_mask];
+
+      if (o->t <= d->last_t || now - o->t > (uint64_t) d->look)
+        break;
+      if (o->state != CAND_NOISE || o->amp < d->floor_amp || o->amp < thr2
+          || o->t - d->last_t < (uint64_t) d->refr)
+        continue;
+      if (o->t - d->last_t < (uint64_t) d->twave
+          && o->amp < nms_tune.twave_ratio * d->last_amp)
+        continue;
+      if (!dominant (d, q))
+        continue;
+      if (o->amp >= best_amp) {
+        best_amp = o->amp;
+        best = q;
+        found = 1;
+      }
+    }
+    if (!found) {
+      d->sb_done = 1;
+      break;
+    }
+    accept_beat (d, &d->cands[best & d->cand_mask], nms_tune.spk_w_sb, out,
+        ng);
+  }
+}
+
+/* Ends learning: the first levels come from the candidates seen so far. */
+static int
+learn_end (NmsDetector * d)
+{
+  uint64_t q;
+  float mx = 0.0f;
+
+  for (q = d->cand_next; q < d->cand_head; q++)
+    if (d->cands[q & d->cand_mask].amp > mx)
+      mx = d->cands[q & d->cand_mask].amp;
+  if (mx < d->floor_amp) {
+    /* nothing beat-like yet: the candidates are noise, learn again */
+    for (q = d->cand_next; q < d->cand_head; q++) {
+      d->cands[q & d->cand_mask].state = CAND_NOISE;
+      d->npk = nms_tune.npk_w * d->cands[q & d->cand_mask].amp +
+          (1.0 - nms_tune.npk_w) * d->npk;
+    }
+    d->cand_next = d->cand_head;
+    return 0;
+  }
+  d->spk = mx;
+  d->npk = 0.125 * mx;
+  d->learning = 0;
+  return 1;
+}
+
+static void
+drop_old (NmsDetector * d, uint64_t now)
+{
+  uint64_t keep = (uint64_t) d->look + (uint64_t) d->refr + 2;
+
+  while (d->cand_tail < d->cand_next
+      && now - d->cands[d->cand_tail & d->cand_mask].t > keep)
+    d->cand_tail++;
+  /* never overrun the ring, whatever happens */
+  while (d->cand_head - d->cand_tail > d->cand_mask) {
+    if (d->cand_tail == d->cand_next)
+      d->cands[d->cand_next++ & d->cand_mask].state = CAND_NOISE;
+    d->cand_tail++;
+  }
+}
+
+/* Sharpness weight of a |y| peak at i: (hw0 / hw)^p when the lobe of y
+ * around i, measured at half its height, is hw > hw0 samples wide. */
+static inline float
+lobe_weight (const NmsDetector * d, uint64_t i, float ai)
+{
+  float h = 0.5f * ai, s = d->yring[i & d->ring_mask] >= 0.0f ? 1.0f : -1.0f;
+  uint64_t lo = i, hi = i, r = (uint64_t) d->r;
+  double hw;
+
+  while (lo > d->t0 && i - lo < r
+      && s * d->yring[(lo - 1) & d->ring_mask] > h)
+    lo--;
+  while (hi - i < r && s * d->yring[(hi + 1) & d->ring_mask] > h)
+    hi++;
+  hw = (double) (hi - lo + 1);
+  if (hw <= d->hw0)
+    return 1.0f;
+  return (float) pow (d->hw0 / hw, nms_tune.hw_pow);
+}
+
+/* Candidate extraction: sample j has |y| = a; decides whether the sample
+ * r before it is a local max of |y| within +-r. */
+static inline void
+cand_step (NmsDetector * d, float yv, uint64_t j)
+{
+  uint64_t r = (uint64_t) d->r, i, lo;
+  float mx, ai, a = fabsf (yv);
+
+  d->ring[j & d->ring_mask] = a;
+  d->yring[j & d->ring_mask] = yv;
+  lo = j >= 2 * r ? j - 2 * r : 0;
+  mx = deque_push (d, a, j, lo);
+  if (j < d->t0 + r)
+    return;
+  i = j - r;
+  ai = d->ring[i & d->ring_mask];
+  if (ai > 0.0f && ai == mx && (!d->have_cand || i - d->last_cand_t > r)) {
+    NmsCand *k = &d->cands[d->cand_head++ & d->cand_mask];
+
+    k->t = i;
+    k->amp = ai * lobe_weight (d, i, ai);
+    k->state = CAND_PENDING;
+    d->last_cand_t = i;
+    d->have_cand = 1;
+  }
+}
+
+static void
+decide_ready (NmsDetector * d, uint64_t now, int final, NmsGate * out,
+    size_t *ng)
+{
+  uint64_t wait = (uint64_t) (d->r + (d->refr > d->twave ? d->refr :
+          d->twave));
+
+  if (d->learning) {
+    if (!final && now - d->learn_start < (uint64_t) d->learn)
+      return;
+    if (!learn_end (d)) {
+      d->learn_start = now;
+      return;
+    }
+  }
+  while (d->cand_next < d->cand_head
+      && (final || d->cands[d->cand_next & d->cand_mask].t + wait < now)) {
+    decide (d, d->cand_next, out, ng);
+    d->cand_next++;
+  }
+  searchback (d, now, out, ng);
+  drop_old (d, now);
+}
+
+/*
+ * nms_adaptive_ref: the adaptive rule (threshold < 0).
+ *
+ * a[n] = |y[n]|. Candidates are samples i with a[i] = max a[i-r .. i+r],
+ * a[i] > 0, more than r after the previous candidate (r = 0.1 s). A
+ * candidate k is dominant when no candidate within +-R (R = refractory_s)
+ * is larger. Levels as in Pan & Tompkins (1985):
+ *
+ *   THR1 = NPK + 0.25 (SPK - NPK),  THR2 = 0.5 THR1
+ *   beat:  SPK <- 0.125 a + 0.875 SPK  (0.25 / 0.75 after searchback)
+ *   noise: NPK <- 0.125 a + 0.875 NPK
+ *
+ * Each candidate is decided r + R samples after its peak: it is a beat when
+ * it is dominant, a >= max (THR1, A_min), it lies >= R after the previous
+ * beat, and it is not a T wave (within 0.36 s of the previous beat with a
+ * below half the previous beat's). Otherwise it is noise. Searchback: when
+ * no beat came for 1.66 mean RR (mean of the last 8 RR), the largest
+ * dominant noise candidate since the last beat with a >= max (THR2, A_min)
+ * that passes the refractory and T-wave tests, and whose peak is at most
+ * lookahead old, becomes a beat. SPK and NPK start from the largest
+ * candidate of the first 1.5 s (learning; repeated while that is below
+ * A_min, so flat lines and small noise never start it).
+ *
+ * A beat peaking at k gives gate = k - c and rpeak = k - W div 2.
+ */
+static size_t
+nms_adaptive_ref (NmsDetector * d, const float *y, size_t n, NmsGate * out)
+{
+  size_t k, ng = 0;
+  uint64_t j;
+  float a;
+
+  for (k = 0; k < n; k++) {
+    a = y[k];
+    if (!isfinite (a))
+      a = 0.0f;
+    j = d->t++;
+    cand_step (d, a, j);
+    decide_ready (d, j + 1, 0, out, &ng);
+  }
+  return ng;
+}
+
+/**
+ * nms_detector_push:
+ * @d: a detector
+ * @x: (array length=n): raw samples (mV); may be NULL (unused for now)
+ * @y: (array length=n): Ricker response of the same samples
+ * @n: number of samples
+ * @out: (out caller-allocates) (array): at least
+ *     nms_detector_max_gates (d, n) gates
+ *
+ * Returns: the number of gates decided during this call, written to @out in
+ * ascending order; they may lie before this block (see
+ * nms_detector_latency ()).
+ */
+size_t
+nms_detector_push (NmsDetector * d, const float *x, const float *y,
+    size_t n, NmsGate * out)
+{
+  (void) x;
+  if (d->flushed || n == 0)
+    return 0;
+  if (d->mode == 2)
+    return nms_adaptive_ref (d, y, n, out);
+  return nms_seed_ref (d, y, n, out);
+}
+
+/**
+ * nms_detector_flush:
+ * @d: a detector
+ * @out: (out caller-allocates) (array): at least
+ *     nms_detector_max_gates (d, 0) gates
+ *
+ * End of stream: decides every pending candidate with what is known. The
+ * detector then ignores pushes until nms_detector_reset ().
+ *
+ * Returns: the number of gates written to @out.
+ */
+size_t
+nms_detector_flush (NmsDetector * d, NmsGate * out)
+{
+  size_t ng = 0;
+  uint64_t j, end;
+
+  if (d->flushed)
+    return 0;
+  d->flushed = 1;
+  if (d->mode != 2)
+    return 0;
+  end = d->t;
+  for (j = end; j < end + (uint64_t) d->r; j++)
+    cand_step (d, 0.0f, j);
+  decide_ready (d, end, 1, out, &ng);
+  return ng;
+}

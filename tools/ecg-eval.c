@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright (C) 2026 The gst-ecg authors
+ *
+ * ecg-eval: runs the element pipeline on CSV records that have NNN.ann.csv
+ * beside them and measures beat detection as EC57 does: a detected R peak
+ * matches a reference beat within the tolerance (150 ms), each reference
+ * beat matches at most one detection; Se = TP/(TP+FN), +P = TP/(TP+FP),
+ * summed over the records.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gst/gst.h>
+
+#include "ecg/ecgmeta.h"
+
+#define PIPELINE_RATE 250
+
+typedef struct
+{
+  gint rate;
+  gchar *column;
+  gboolean seed_exact;
+  gchar *gates_file;
+  gdouble tolerance_ms;
+  gboolean verbose;
+} Options;
+
+typedef struct
+{
+  GArray *gates;                /* EcgGate, pipeline numbering */
+} Collect;
+
+static GstPadProbeReturn
+collect_gates (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Collect *c = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  EcgGateMeta *meta = ecg_buffer_get_gate_meta (buf);
+
+  if (meta)
+    g_array_append_vals (c->gates, meta->gates, meta->n_gates);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs the pipeline on one record; returns the gates or NULL on error. */
+static GArray *
+run_record (const Options * o, const gchar * path)
+{
+  GstElement *pipeline, *gate;
+  GError *err = NULL;
+  gchar *desc, *loc;
+  GstBus *bus;
+  GstMessage *msg;
+  GstPad *pad;
+  Collect c;
+  gboolean ok = FALSE;
+
+  loc = g_strescape (path, NULL);
+  desc = g_strdup_printf ("csvecgsrc location=\"%s\" column=\"%s\" rate=%d "
+      "buffer-time=10000000 ! %s rickerconv ! nmsgate name=gate threshold=%s "
+      "! beatembed prune=%s ! fakesink sync=false",
+      loc, o->column, o->rate,
+      o->rate != PIPELINE_RATE ?
+      "audioresample ! audio/x-raw,rate=250 !" : "",
+      o->seed_exact ? "0" : "-1", o->seed_exact ? "true" : "false");
+  g_free (loc);
+
+  pipeline = gst_parse_launch (desc, &err);
+  if (!pipeline) {
+    g_printerr ("could not build '%s': %s\n", desc, err->message);
+    g_clear_error (&err);
+    g_free (desc);
+    return NULL;
+  }
+  g_free (desc);
+
+  c.gates = g_array_new (FALSE, FALSE, sizeof (EcgGate));
+  gate = gst_bin_get_by_name (GST_BIN (pipeline), "gate");
+  pad = gst_element_get_static_pad (gate, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, collect_gates, &c, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (gate);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    g_printerr ("%s: %s (%s)\n", path, err->message, dbg ? dbg : "");
+    g_clear_error (&err);
+    g_free (dbg);
+  } else {
+    ok = TRUE;
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  if (!ok) {
+    g_array_unref (c.gates);
+    return NULL;
+  }
+  return c.gates;
+}
+
+static gint
+cmp_i64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Reference beats of NNN.ann.csv: "sample,symbol", beat symbols only. */
+static GArray *
+read_annotations (const gchar * path)
+{
+  static const gchar beat_symbols[] = "NLRBAaJSVrFejnE/fQ?";
+  GArray *a;
+  gchar *text, **lines;
+  guint i;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  a = g_array_new (FALSE, FALSE, sizeof (gint64));
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 1; lines[i]; i++) {
+    gchar *comma = strchr (lines[i], ',');
+    gint64 s;
+
+    if (!comma || !comma[1] || !strchr (beat_symbols, comma[1]))
+      continue;
+    s = g_ascii_strtoll (lines[i], NULL, 10);
+    g_array_append_val (a, s);
+  }
+  g_strfreev (lines);
+  g_free (text);
+  g_array_sort (a, cmp_i64);
+  return a;
+}
+
+/* Greedy EC57 matching on sorted lists, as the reference evaluator does. */
+static void
+match (const GArray * ref, const GArray * det, gint64 tol, guint * tp,
+    guint * fn, guint * fp)
+{
+  guint i = 0, j = 0, t = 0;
+
+  while (i < ref->len && j < det->len) {
+    gint64 d = g_array_index (det, gint64, j) - g_array_index (ref, gint64, i);
+
+    if (ABS (d) <= tol) {
+      t++;
+      i++;
+      j++;
+    } else if (d < 0) {
+      j++;
+    } else {
+      i++;
+    }
+  }
+  *tp = t;
+  *fn = ref->len - t;
+  *fp = det->len - t;
+}
+
+static gint64
+to_input (guint64 s, gint rate)
+{
+  return (gint64) floor ((gdouble) s * rate / PIPELINE_RATE + 0.5);
+}
+
+static gboolean
+write_gates (const gchar * path, const GArray * gates, gint rate)
+{
+  FILE *f = fopen (path, "w");
+  guint i;
+
+  if (!f) {
+    g_printerr ("%s: %s\n", path, g_strerror (errno));
+    return FALSE;
+  }
+  for (i = 0; i < gates->len; i++)
+    fprintf (f, "%" G_GINT64_FORMAT "\n",
+        to_input (g_array_index (gates, EcgGate, i).gate, rate));
+  return fclose (f) == 0;
+}
+
+static gdouble
+pct (guint a, guint b)
+{
+  return b ? 100.0 * a / b : 0.0;
+}
+
+int
+main (int argc, char **argv)
+{
+  Options o = { 360, NULL, FALSE, NULL, 150.0, FALSE };
+  GOptionEntry entries[] = {
+    {"rate", 0, 0, G_OPTION_ARG_INT, &o.rate,
+        "Sample rate of the records in Hz (default 360)", "HZ"},
+    {"column", 0, 0, G_OPTION_ARG_STRING, &o.column,
+        "Column to read (default MLII)", "NAME"},
+    {"seed-exact", 0, 0, G_OPTION_ARG_NONE, &o.seed_exact,
+        "The seed's rule: nmsgate threshold=0, beatembed prune=true", NULL},
+    {"gates", 0, 0, G_OPTION_ARG_FILENAME, &o.gates_file,
+        "Write the gates of the (single) record, in input samples", "FILE"},
+    {"tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &o.tolerance_ms,
+        "Matching window in milliseconds (default 150)", "MS"},
+    {NULL}
+  };
+  GOptionContext *ctx;
+  GError *err = NULL;
+  guint T = 0, FN = 0, FP = 0;
+  gint i, ret = 0;
+  gint64 tol;
+
+  ctx = g_option_context_new ("RECORD.csv... - beat detection accuracy");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    g_printerr ("%s\n", err->message);
+    return 2;
+  }
+  g_option_context_free (ctx);
+  if (!o.column)
+    o.column = g_strdup ("MLII");
+  if (argc < 2 || o.rate < 1) {
+    g_printerr ("usage: ecg-eval [--rate HZ] [--column NAME] [--seed-exact] "
+        "[--gates FILE] RECORD.csv...\n");
+    return 2;
+  }
+  if (o.gates_file && argc != 2) {
+    g_printerr ("--gates takes a single record\n");
+    return 2;
+  }
+  tol = (gint64) floor (o.tolerance_ms / 1000.0 * o.rate + 0.5);
+
+  for (i = 1; i < argc; i++) {
+    const gchar *path = argv[i];
+    gchar *base, *ann_path;
+    GArray *gates, *ref, *det;
+    guint k, tp, fn, fp;
+
+    /* a shell glob over a record folder also names the annotation files */
+    if (g_str_has_suffix (path, ".ann.csv"))
+      continue;
+    gates = run_record (&o, path);
+    if (!gates) {
+      ret = 1;
+      continue;
+    }
+    if (o.gates_file && !write_gates (o.gates_file, gates, o.rate))
+      ret = 1;
+
+    base = g_strndup (path, g_str_has_suffix (path, ".csv") ?
+        strlen (path) - 4 : strlen (path));
+    ann_path = g_strconcat (base, ".ann.csv", NULL);
+    ref = read_annotations (ann_path);
+    if (!ref) {
+      g_print ("%s gates=%u (no %s)\n", base, gates->len, ann_path);
+      g_free (base);
+      g_free (ann_path);
+      g_array_unref (gates);
+      continue;
+    }
+
+    det = g_array_sized_new (FALSE, FALSE, sizeof (gint64), gates->len);
+    for (k = 0; k < gates->len; k++) {
+      gint64 r = to_input (g_array_index (gates, EcgGate, k).rpeak, o.rate);
+      g_array_append_val (det, r);
+    }
+    g_array_sort (det, cmp_i64);
+    match (ref, det, tol, &tp, &fn, &fp);
+    T += tp;
+    FN += fn;
+    FP += fp;
+    g_print ("%-8s beats=%5u tp=%5u fn=%4u fp=%4u Se=%6.2f +P=%6.2f\n",
+        g_path_get_basename (base), ref->len, tp, fn, fp,
+        pct (tp, tp + fn), pct (tp, tp + fp));
+
+    g_array_unref (det);
+    g_array_unref (ref);
+    g_array_unref (gates);
+    g_free (base);
+    g_free (ann_path);
+  }
+
+  if (T + FN + FP > 0)
+    g_print ("TOTAL tp=%u fn=%u fp=%u Se=%.2f +P=%.2f\n", T, FN, FP,
+        pct (T, T + FN), pct (T, T + FP));
+  g_free (o.column);
+  g_free (o.gates_file);
+  return ret;
+}
