@@ -26,12 +26,13 @@ typedef struct
   gboolean seed_exact;
   gchar *gates_file;
   gdouble tolerance_ms;
-  gboolean verbose;
+  gboolean summary;
 } Options;
 
 typedef struct
 {
   GArray *gates;                /* EcgGate, pipeline numbering */
+  guint64 samples;              /* samples seen by nmsgate */
 } Collect;
 
 static GstPadProbeReturn
@@ -43,12 +44,14 @@ collect_gates (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
   if (meta)
     g_array_append_vals (c->gates, meta->gates, meta->n_gates);
+  /* two float planes */
+  c->samples += gst_buffer_get_size (buf) / (2 * sizeof (gfloat));
   return GST_PAD_PROBE_OK;
 }
 
 /* Runs the pipeline on one record; returns the gates or NULL on error. */
 static GArray *
-run_record (const Options * o, const gchar * path)
+run_record (const Options * o, const gchar * path, guint64 * samples)
 {
   GstElement *pipeline, *gate;
   GError *err = NULL;
@@ -79,6 +82,7 @@ run_record (const Options * o, const gchar * path)
   g_free (desc);
 
   c.gates = g_array_new (FALSE, FALSE, sizeof (EcgGate));
+  c.samples = 0;
   gate = gst_bin_get_by_name (GST_BIN (pipeline), "gate");
   pad = gst_element_get_static_pad (gate, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, collect_gates, &c, NULL);
@@ -108,6 +112,7 @@ run_record (const Options * o, const gchar * path)
     g_array_unref (c.gates);
     return NULL;
   }
+  *samples = c.samples;
   return c.gates;
 }
 
@@ -194,6 +199,35 @@ write_gates (const gchar * path, const GArray * gates, gint rate)
   return fclose (f) == 0;
 }
 
+/* Gaps: stretches of more than GAP_S seconds without a beat, the places
+ * where the signal was lost, flat or too noisy to read. */
+#define GAP_S 2.0
+
+static void
+print_summary (const gchar * name, const GArray * gates, guint64 samples)
+{
+  gdouble dur = (gdouble) samples / PIPELINE_RATE;
+  guint i, gaps = 0;
+  gdouble longest = 0.0, rr_sum = 0.0;
+  guint rr_n = 0;
+
+  for (i = 1; i < gates->len; i++) {
+    gdouble rr = (gdouble) (g_array_index (gates, EcgGate, i).rpeak -
+        g_array_index (gates, EcgGate, i - 1).rpeak) / PIPELINE_RATE;
+
+    if (rr > GAP_S) {
+      gaps++;
+      longest = MAX (longest, rr);
+    } else {
+      rr_sum += rr;
+      rr_n++;
+    }
+  }
+  g_print ("%s: %.1f s of signal, %u beats, heart rate %.1f bpm, "
+      "%u gaps over %.0f s (longest %.1f s)\n", name, dur, gates->len,
+      rr_n ? 60.0 * rr_n / rr_sum : 0.0, gaps, GAP_S, longest);
+}
+
 static gdouble
 pct (guint a, guint b)
 {
@@ -204,6 +238,7 @@ int
 main (int argc, char **argv)
 {
   Options o = { 360, NULL, FALSE, NULL, 150.0, FALSE };
+  guint64 samples = 0;
   GOptionEntry entries[] = {
     {"rate", 0, 0, G_OPTION_ARG_INT, &o.rate,
         "Sample rate of the records in Hz (default 360)", "HZ"},
@@ -213,6 +248,8 @@ main (int argc, char **argv)
         "The seed's rule: nmsgate threshold=0, beatembed prune=true", NULL},
     {"gates", 0, 0, G_OPTION_ARG_FILENAME, &o.gates_file,
         "Write the gates of the (single) record, in input samples", "FILE"},
+    {"summary", 0, 0, G_OPTION_ARG_NONE, &o.summary,
+        "Also print beats, heart rate and gaps of each record", NULL},
     {"tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &o.tolerance_ms,
         "Matching window in milliseconds (default 150)", "MS"},
     {NULL}
@@ -253,7 +290,7 @@ main (int argc, char **argv)
     /* a shell glob over a record folder also names the annotation files */
     if (g_str_has_suffix (path, ".ann.csv"))
       continue;
-    gates = run_record (&o, path);
+    gates = run_record (&o, path, &samples);
     if (!gates) {
       ret = 1;
       continue;
@@ -264,6 +301,12 @@ main (int argc, char **argv)
     base = g_strndup (path, g_str_has_suffix (path, ".csv") ?
         strlen (path) - 4 : strlen (path));
     ann_path = g_strconcat (base, ".ann.csv", NULL);
+    if (o.summary) {
+      gchar *name = g_path_get_basename (base);
+
+      print_summary (name, gates, samples);
+      g_free (name);
+    }
     ref = read_annotations (ann_path);
     if (!ref) {
       g_print ("%s gates=%u (no %s)\n", base, gates->len, ann_path);
@@ -283,9 +326,13 @@ main (int argc, char **argv)
     T += tp;
     FN += fn;
     FP += fp;
-    g_print ("%-8s beats=%5u tp=%5u fn=%4u fp=%4u Se=%6.2f +P=%6.2f\n",
-        g_path_get_basename (base), ref->len, tp, fn, fp,
-        pct (tp, tp + fn), pct (tp, tp + fp));
+    {
+      gchar *name = g_path_get_basename (base);
+
+      g_print ("%-8s beats=%5u tp=%5u fn=%4u fp=%4u Se=%6.2f +P=%6.2f\n",
+          name, ref->len, tp, fn, fp, pct (tp, tp + fn), pct (tp, tp + fp));
+      g_free (name);
+    }
 
     g_array_unref (det);
     g_array_unref (ref);
