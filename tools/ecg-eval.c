@@ -27,13 +27,36 @@ typedef struct
   gchar *gates_file;
   gdouble tolerance_ms;
   gboolean summary;
+  gchar *dump_beats;
 } Options;
 
 typedef struct
 {
   GArray *gates;                /* EcgGate, pipeline numbering */
   guint64 samples;              /* samples seen by nmsgate */
+  GArray *beats;                /* EcgBeat of every row beatembed sent */
+  GArray *rows;                 /* gfloat, the rows, when dumping */
+  gint length;                  /* row length */
 } Collect;
+
+static GstPadProbeReturn
+collect_beats (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Collect *c = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  EcgBeatMeta *meta = ecg_buffer_get_beat_meta (buf);
+  GstMapInfo map;
+
+  if (!meta)
+    return GST_PAD_PROBE_OK;
+  g_array_append_vals (c->beats, meta->beats, meta->n_beats);
+  if (c->rows && gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    g_array_append_vals (c->rows, map.data, map.size / sizeof (gfloat));
+    c->length = map.size / sizeof (gfloat) / meta->n_beats;
+    gst_buffer_unmap (buf, &map);
+  }
+  return GST_PAD_PROBE_OK;
+}
 
 static GstPadProbeReturn
 collect_gates (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -49,23 +72,23 @@ collect_gates (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Runs the pipeline on one record; returns the gates or NULL on error. */
-static GArray *
-run_record (const Options * o, const gchar * path, guint64 * samples)
+/* Runs the pipeline on one record; fills c (gates always, beats and rows
+ * when asked).  Returns FALSE on error. */
+static gboolean
+run_record (const Options * o, const gchar * path, Collect * c)
 {
-  GstElement *pipeline, *gate;
+  GstElement *pipeline, *gate, *embed;
   GError *err = NULL;
   gchar *desc, *loc;
   GstBus *bus;
   GstMessage *msg;
   GstPad *pad;
-  Collect c;
   gboolean ok = FALSE;
 
   loc = g_strescape (path, NULL);
   desc = g_strdup_printf ("csvecgsrc location=\"%s\" column=\"%s\" rate=%d "
       "buffer-time=10000000 ! %s rickerconv ! nmsgate name=gate threshold=%s "
-      "! beatembed prune=%s ! fakesink sync=false",
+      "! beatembed name=embed prune=%s ! fakesink sync=false",
       loc, o->column, o->rate,
       o->rate != PIPELINE_RATE ?
       "audioresample ! audio/x-raw,rate=250 !" : "",
@@ -77,17 +100,20 @@ run_record (const Options * o, const gchar * path, guint64 * samples)
     g_printerr ("could not build '%s': %s\n", desc, err->message);
     g_clear_error (&err);
     g_free (desc);
-    return NULL;
+    return FALSE;
   }
   g_free (desc);
 
-  c.gates = g_array_new (FALSE, FALSE, sizeof (EcgGate));
-  c.samples = 0;
   gate = gst_bin_get_by_name (GST_BIN (pipeline), "gate");
   pad = gst_element_get_static_pad (gate, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, collect_gates, &c, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, collect_gates, c, NULL);
   gst_object_unref (pad);
   gst_object_unref (gate);
+  embed = gst_bin_get_by_name (GST_BIN (pipeline), "embed");
+  pad = gst_element_get_static_pad (embed, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, collect_beats, c, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (embed);
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   bus = gst_element_get_bus (pipeline);
@@ -108,12 +134,7 @@ run_record (const Options * o, const gchar * path, guint64 * samples)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
 
-  if (!ok) {
-    g_array_unref (c.gates);
-    return NULL;
-  }
-  *samples = c.samples;
-  return c.gates;
+  return ok;
 }
 
 static gint
@@ -124,18 +145,19 @@ cmp_i64 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-/* Reference beats of NNN.ann.csv: "sample,symbol", beat symbols only. */
-static GArray *
-read_annotations (const gchar * path)
+/* Reference beats of NNN.ann.csv: "sample,symbol", beat symbols only; the
+ * samples go to *ref (sorted, gint64), the symbols to *sym. */
+static gboolean
+read_annotations (const gchar * path, GArray ** ref, GString ** sym)
 {
   static const gchar beat_symbols[] = "NLRBAaJSVrFejnE/fQ?";
-  GArray *a;
   gchar *text, **lines;
   guint i;
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
-    return NULL;
-  a = g_array_new (FALSE, FALSE, sizeof (gint64));
+    return FALSE;
+  *ref = g_array_new (FALSE, FALSE, sizeof (gint64));
+  *sym = g_string_new (NULL);
   lines = g_strsplit (text, "\n", -1);
   for (i = 1; lines[i]; i++) {
     gchar *comma = strchr (lines[i], ',');
@@ -144,12 +166,42 @@ read_annotations (const gchar * path)
     if (!comma || !comma[1] || !strchr (beat_symbols, comma[1]))
       continue;
     s = g_ascii_strtoll (lines[i], NULL, 10);
-    g_array_append_val (a, s);
+    if ((*ref)->len > 0 && s < g_array_index (*ref, gint64, (*ref)->len - 1))
+      g_printerr ("%s: annotations out of order at line %u\n", path, i + 1);
+    g_array_append_val (*ref, s);
+    g_string_append_c (*sym, comma[1]);
   }
   g_strfreev (lines);
   g_free (text);
-  g_array_sort (a, cmp_i64);
-  return a;
+  return TRUE;
+}
+
+/* The symbol of the reference beat nearest to `s` within tol, or 0. */
+static gchar
+nearest_symbol (const GArray * ref, const GString * sym, gint64 s, gint64 tol)
+{
+  guint lo = 0, hi = ref->len;
+  gint64 best = tol + 1;
+  gchar res = 0;
+  guint i;
+
+  while (lo < hi) {
+    guint m = (lo + hi) / 2;
+
+    if (g_array_index (ref, gint64, m) < s)
+      lo = m + 1;
+    else
+      hi = m;
+  }
+  for (i = lo > 0 ? lo - 1 : 0; i < MIN (lo + 1, ref->len); i++) {
+    gint64 d = ABS (g_array_index (ref, gint64, i) - s);
+
+    if (d < best) {
+      best = d;
+      res = sym->str[i];
+    }
+  }
+  return res;
 }
 
 /* Greedy EC57 matching on sorted lists, as the reference evaluator does. */
@@ -228,6 +280,47 @@ print_summary (const gchar * name, const GArray * gates, guint64 samples)
       rr_n ? 60.0 * rr_n / rr_sum : 0.0, gaps, GAP_S, longest);
 }
 
+/* PREFIX.f32: the rows; PREFIX.csv: one line per row with the beat record
+ * (pipeline samples) and the nearest reference symbol ('-': none). */
+static gboolean
+dump_beats (const gchar * prefix, const Collect * c, const GArray * ref,
+    const GString * sym, gint rate, gint64 tol)
+{
+  gchar *path = g_strconcat (prefix, ".f32", NULL);
+  GError *err = NULL;
+  GString *csv;
+  guint i;
+  gboolean ok;
+
+  ok = g_file_set_contents (path, (const gchar *) c->rows->data,
+      (gssize) c->rows->len * sizeof (gfloat), &err);
+  g_free (path);
+  if (!ok)
+    goto failed;
+  csv = g_string_new ("start,length,rpeak,rr,flags,symbol\n");
+  for (i = 0; i < c->beats->len; i++) {
+    const EcgBeat *b = &g_array_index (c->beats, EcgBeat, i);
+    gchar s = ref ? nearest_symbol (ref, sym, to_input (b->rpeak, rate), tol) :
+        0;
+
+    g_string_append_printf (csv, "%" G_GUINT64_FORMAT ",%u,%" G_GUINT64_FORMAT
+        ",%" G_GUINT64_FORMAT ",%u,%c\n", b->start, b->length, b->rpeak,
+        b->rr, b->flags, s ? s : '-');
+  }
+  path = g_strconcat (prefix, ".csv", NULL);
+  ok = g_file_set_contents (path, csv->str, csv->len, &err);
+  g_free (path);
+  g_string_free (csv, TRUE);
+  if (!ok)
+    goto failed;
+  return TRUE;
+
+failed:
+  g_printerr ("%s\n", err->message);
+  g_clear_error (&err);
+  return FALSE;
+}
+
 static gdouble
 pct (guint a, guint b)
 {
@@ -237,8 +330,7 @@ pct (guint a, guint b)
 int
 main (int argc, char **argv)
 {
-  Options o = { 360, NULL, FALSE, NULL, 150.0, FALSE };
-  guint64 samples = 0;
+  Options o = { 360, NULL, FALSE, NULL, 150.0, FALSE, NULL };
   GOptionEntry entries[] = {
     {"rate", 0, 0, G_OPTION_ARG_INT, &o.rate,
         "Sample rate of the records in Hz (default 360)", "HZ"},
@@ -248,6 +340,9 @@ main (int argc, char **argv)
         "The seed's rule: nmsgate threshold=0, beatembed prune=true", NULL},
     {"gates", 0, 0, G_OPTION_ARG_FILENAME, &o.gates_file,
         "Write the gates of the (single) record, in input samples", "FILE"},
+    {"dump-beats", 0, 0, G_OPTION_ARG_FILENAME, &o.dump_beats,
+        "Write the beat rows to PREFIX.f32 and their records and reference "
+        "symbols to PREFIX.csv (single record)", "PREFIX"},
     {"summary", 0, 0, G_OPTION_ARG_NONE, &o.summary,
         "Also print beats, heart rate and gaps of each record", NULL},
     {"tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &o.tolerance_ms,
@@ -275,69 +370,76 @@ main (int argc, char **argv)
         "[--gates FILE] RECORD.csv...\n");
     return 2;
   }
-  if (o.gates_file && argc != 2) {
-    g_printerr ("--gates takes a single record\n");
+  if ((o.gates_file || o.dump_beats) && argc != 2) {
+    g_printerr ("--gates and --dump-beats take a single record\n");
     return 2;
   }
   tol = (gint64) floor (o.tolerance_ms / 1000.0 * o.rate + 0.5);
 
   for (i = 1; i < argc; i++) {
     const gchar *path = argv[i];
-    gchar *base, *ann_path;
-    GArray *gates, *ref, *det;
+    gchar *base, *ann_path, *name;
+    GArray *ref = NULL, *det;
+    GString *sym = NULL;
+    Collect c = { 0, };
     guint k, tp, fn, fp;
 
     /* a shell glob over a record folder also names the annotation files */
     if (g_str_has_suffix (path, ".ann.csv"))
       continue;
-    gates = run_record (&o, path, &samples);
-    if (!gates) {
-      ret = 1;
-      continue;
-    }
-    if (o.gates_file && !write_gates (o.gates_file, gates, o.rate))
-      ret = 1;
 
+    c.gates = g_array_new (FALSE, FALSE, sizeof (EcgGate));
+    c.beats = g_array_new (FALSE, FALSE, sizeof (EcgBeat));
+    if (o.dump_beats)
+      c.rows = g_array_new (FALSE, FALSE, sizeof (gfloat));
     base = g_strndup (path, g_str_has_suffix (path, ".csv") ?
         strlen (path) - 4 : strlen (path));
+    name = g_path_get_basename (base);
     ann_path = g_strconcat (base, ".ann.csv", NULL);
-    if (o.summary) {
-      gchar *name = g_path_get_basename (base);
 
-      print_summary (name, gates, samples);
-      g_free (name);
+    if (!run_record (&o, path, &c)) {
+      ret = 1;
+      goto next;
     }
-    ref = read_annotations (ann_path);
-    if (!ref) {
-      g_print ("%s gates=%u (no %s)\n", base, gates->len, ann_path);
-      g_free (base);
-      g_free (ann_path);
-      g_array_unref (gates);
-      continue;
+    if (o.gates_file && !write_gates (o.gates_file, c.gates, o.rate))
+      ret = 1;
+    if (o.summary)
+      print_summary (name, c.gates, c.samples);
+    if (!read_annotations (ann_path, &ref, &sym)) {
+      g_print ("%s gates=%u (no %s)\n", name, c.gates->len, ann_path);
+      if (o.dump_beats && !dump_beats (o.dump_beats, &c, NULL, NULL, o.rate,
+              tol))
+        ret = 1;
+      goto next;
     }
+    if (o.dump_beats && !dump_beats (o.dump_beats, &c, ref, sym, o.rate, tol))
+      ret = 1;
 
-    det = g_array_sized_new (FALSE, FALSE, sizeof (gint64), gates->len);
-    for (k = 0; k < gates->len; k++) {
-      gint64 r = to_input (g_array_index (gates, EcgGate, k).rpeak, o.rate);
+    det = g_array_sized_new (FALSE, FALSE, sizeof (gint64), c.gates->len);
+    for (k = 0; k < c.gates->len; k++) {
+      gint64 r = to_input (g_array_index (c.gates, EcgGate, k).rpeak, o.rate);
       g_array_append_val (det, r);
     }
     g_array_sort (det, cmp_i64);
     match (ref, det, tol, &tp, &fn, &fp);
+    g_array_unref (det);
     T += tp;
     FN += fn;
     FP += fp;
-    {
-      gchar *name = g_path_get_basename (base);
+    g_print ("%-8s beats=%5u tp=%5u fn=%4u fp=%4u Se=%6.2f +P=%6.2f\n",
+        name, ref->len, tp, fn, fp, pct (tp, tp + fn), pct (tp, tp + fp));
 
-      g_print ("%-8s beats=%5u tp=%5u fn=%4u fp=%4u Se=%6.2f +P=%6.2f\n",
-          name, ref->len, tp, fn, fp, pct (tp, tp + fn), pct (tp, tp + fp));
-      g_free (name);
-    }
-
-    g_array_unref (det);
-    g_array_unref (ref);
-    g_array_unref (gates);
+  next:
+    if (ref)
+      g_array_unref (ref);
+    if (sym)
+      g_string_free (sym, TRUE);
+    g_array_unref (c.gates);
+    g_array_unref (c.beats);
+    if (c.rows)
+      g_array_unref (c.rows);
     g_free (base);
+    g_free (name);
     g_free (ann_path);
   }
 
@@ -346,5 +448,6 @@ main (int argc, char **argv)
         pct (T, T + FN), pct (T, T + FP));
   g_free (o.column);
   g_free (o.gates_file);
+  g_free (o.dump_beats);
   return ret;
 }
