@@ -41,7 +41,10 @@ typedef struct NmsDetector NmsDetector;
  * @threshold: 0: the seed rule exactly; > 0: the seed rule plus a fixed
  *     floor on y at the window centre; < 0: the adaptive rule (default).
  * @refractory_s: adaptive rule: minimum RR interval in seconds (default
- *     0.2 s); two beats are never reported closer than this.
+ *     0.31 s, i.e. at most 194 beats/min); two beats are never reported
+ *     closer than this, and a |y| peak is only a beat when it is the
+ *     largest within +-refractory_s (this rejects P and T waves and most
+ *     flutter waves).
  * @ricker_window: width W of the Ricker wavelet that produced y, in
  *     samples (0: round (0.120 s * rate), the rickerconv default). Used for
  *     the R-peak estimate, since the causal response lags the QRS by

@@ -35,8 +35,8 @@ typedef struct
 } NmsTune;
 
 static NmsTune nms_tune = {
-  0.100, 0.125, 0.25, 0.125, 0.25, 0.5, 0.36, 0.5, 1.66, 1.5, 1.0,
-  0.036, 1.0, 0.5
+  0.100, 0.125, 0.25, 0.125, 0.30, 0.5, 0.36, 0.5, 1.66, 1.5, 1.0,
+  0.044, 1.0, 0.5
 };
 
 #define NMS_RR_HIST 8
@@ -114,6 +114,8 @@ struct NmsDetector
   int rr_pos;
   double rr_avg;
   int sb_done;
+  uint64_t sb_at;               /* searchback is due after this sample */
+  uint64_t wait;                /* candidates are decided this long after */
   uint64_t last_gate;
   int have_gate;
 };
@@ -141,8 +143,9 @@ samples (double s, double rate)
  * @cfg: (out): the configuration to fill
  * @rate: sample rate in Hz
  *
- * Fills @cfg with the defaults: 720 ms window, adaptive rule, 200 ms
- * refractory period, Ricker width from 120 ms.
+ * Fills @cfg with the defaults: 720 ms window, adaptive rule, 310 ms
+ * refractory period, Ricker width from 120 ms, |y| floor 0.08, 1.5 s
+ * lookahead.
  */
 void
 nms_config_init (NmsConfig * cfg, double rate)
@@ -151,7 +154,7 @@ nms_config_init (NmsConfig * cfg, double rate)
   cfg->rate = rate;
   cfg->window = (int) floor (0.720 * rate + 0.5);
   cfg->threshold = -1.0;
-  cfg->refractory_s = 0.200;
+  cfg->refractory_s = 0.310;
   cfg->ricker_window = 0;
   cfg->min_amplitude = 0.08;
   cfg->lookahead_s = 1.5;
@@ -306,6 +309,8 @@ nms_detector_reset (NmsDetector * d, uint64_t first_sample)
   d->rr_n = d->rr_pos = 0;
   d->rr_avg = nms_tune.rr_init_s * d->cfg.rate;
   d->sb_done = 0;
+  d->sb_at = 0;
+  d->wait = (uint64_t) (d->r + (d->refr > d->twave ? d->refr : d->twave));
   d->last_gate = 0;
   d->have_gate = 0;
 }
@@ -466,6 +471,7 @@ accept_beat (NmsDetector * d, NmsCand * k, double wgt, NmsGate * out,
   d->last_t = k->t;
   d->last_amp = k->amp;
   d->sb_done = 0;
+  d->sb_at = k->t + (uint64_t) floor (nms_tune.sb_factor * d->rr_avg);
   emit (d, k->t, out, ng);
 }
 
@@ -548,8 +554,7 @@ decide (NmsDetector * d, uint64_t idx, NmsGate * out, size_t *ng)
 static void
 searchback (NmsDetector * d, uint64_t now, NmsGate * out, size_t *ng)
 {
-  while (d->have_beat && !d->sb_done
-      && (double) (now - d->last_t) > nms_tune.sb_factor * d->rr_avg) {
+  while (d->have_beat && !d->sb_done && now > d->sb_at) {
     uint64_t q, best = 0;
     int found = 0;
     double thr2 = nms_tune.thr2_frac * thr1 (d);
@@ -578,8 +583,7 @@ searchback (NmsDetector * d, uint64_t now, NmsGate * out, size_t *ng)
       d->sb_done = 1;
       break;
     }
-    accept_beat (d, &d->cands[best & d->cand_mask], nms_tune.spk_w_sb, out,
-        ng);
+    accept_beat (d, &d->cands[best & d->cand_mask], nms_tune.spk_w_sb, out, ng);
   }
 }
 
@@ -634,8 +638,7 @@ lobe_weight (const NmsDetector * d, uint64_t i, float ai)
   uint64_t lo = i, hi = i, r = (uint64_t) d->r;
   double hw;
 
-  while (lo > d->t0 && i - lo < r
-      && s * d->yring[(lo - 1) & d->ring_mask] > h)
+  while (lo > d->t0 && i - lo < r && s * d->yring[(lo - 1) & d->ring_mask] > h)
     lo--;
   while (hi - i < r && s * d->yring[(hi + 1) & d->ring_mask] > h)
     hi++;
@@ -660,6 +663,9 @@ cand_step (NmsDetector * d, float yv, uint64_t j)
   if (j < d->t0 + r)
     return;
   i = j - r;
+  /* the first W - 1 responses are the filter's start-up transient */
+  if (i < d->t0 + (uint64_t) d->w)
+    return;
   ai = d->ring[i & d->ring_mask];
   if (ai > 0.0f && ai == mx && (!d->have_cand || i - d->last_cand_t > r)) {
     NmsCand *k = &d->cands[d->cand_head++ & d->cand_mask];
@@ -676,8 +682,7 @@ static void
 decide_ready (NmsDetector * d, uint64_t now, int final, NmsGate * out,
     size_t *ng)
 {
-  uint64_t wait = (uint64_t) (d->r + (d->refr > d->twave ? d->refr :
-          d->twave));
+  uint64_t wait = d->wait;
 
   if (d->learning) {
     if (!final && now - d->learn_start < (uint64_t) d->learn)
@@ -734,7 +739,11 @@ nms_adaptive_ref (NmsDetector * d, const float *y, size_t n, NmsGate * out)
       a = 0.0f;
     j = d->t++;
     cand_step (d, a, j);
-    decide_ready (d, j + 1, 0, out, &ng);
+    /* most samples decide nothing: test that cheaply */
+    if (d->learning || (d->cand_next < d->cand_head
+            && d->cands[d->cand_next & d->cand_mask].t + d->wait < j + 1)
+        || (d->have_beat && !d->sb_done && j + 1 > d->sb_at))
+      decide_ready (d, j + 1, 0, out, &ng);
   }
   return ng;
 }
