@@ -38,7 +38,7 @@ enum
                                 overflows float */
 };
 
-/* Return values of csv_parse_float (). */
+/* Return values of csv_parse_double () and csv_parse_float (). */
 enum
 {
   CSV_FLOAT_OK         =  0, /* finite float stored */
@@ -48,6 +48,8 @@ enum
 
 const char *csv_strerror        (int status);
 
+int         csv_parse_double    (const char * s, const char * end,
+                                 double * out, const char ** stop);
 int         csv_parse_float     (const char * s, const char * end,
                                  float * out, const char ** stop);
 int         csv_field_parse_float (const char * field, size_t len,

@@ -22,8 +22,10 @@
 #define CSV_HAVE_CLINGER 1
 #endif
 
-/* Eight ASCII digits at once (SWAR) needs a little-endian uint64. */
-#if defined (__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight ASCII digits at once (SWAR) needs a little-endian uint64 and
+ * __builtin_ctzll (GCC, clang). */
+#if defined (__GNUC__) && defined (__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define CSV_HAVE_SWAR 1
 #endif
 
@@ -96,29 +98,71 @@ csv_match_ci (const char *p, const char *end, const char *lit)
 }
 
 #ifdef CSV_HAVE_SWAR
-/* Eight digits from p as a number, or -1 if any byte is not a digit.
- * A byte is a digit iff its high nibble is 3 and adding 6 keeps it so.
- * Then (v * 10) + (v >> 8) pairs digits into bytes 0..99, and two
- * multiplies fold the pairs into 4-digit and then 8-digit values
- * (the well-known fast_float / simdjson sequence). */
-static inline int64_t
-csv_eight_digits (const char *p)
-{
-  uint64_t v, t;
+/* *INDENT-OFF* */
+static const uint64_t csv_p10u[9] = {
+  1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+};
+/* *INDENT-ON* */
 
-  memcpy (&v, p, 8);
-  /* high nibbles of v must be 3, and of v + 6 too (no byte > '9'; a
-   * byte >= 0xFA that carries fails the first test itself) */
-  t = ((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4;
-  if (((v & 0xF0F0F0F0F0F0F0F0ULL) | t) != 0x3333333333333333ULL)
-    return -1;
+/* Value of eight ASCII digits, the first in the low byte: (v * 10) +
+ * (v >> 8) pairs the digits into bytes 0..99, then two multiplies fold
+ * the pairs into 4-digit and 8-digit values (the fast_float / simdjson
+ * sequence). */
+static inline uint64_t
+csv_swar8 (uint64_t v)
+{
   v -= 0x3030303030303030ULL;
   v = (v * 10) + (v >> 8);
   v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
-  return (int64_t) (uint32_t) v;
+  return (uint32_t) v;
 }
 #endif
+
+/* Appends the digits at p to m while m holds fewer than 19 significant
+ * digits (nd) and returns the first byte not taken.  The caller has
+ * skipped leading zeros when nd == 0.  With SWAR, 8 bytes are loaded at
+ * once: a byte is a digit iff its high nibble is 3 and stays 3 after adding
+ * 6 (a carry only starts at a non-digit, so the bytes before the first
+ * non-digit are judged right), so k, the number of leading digits, is the
+ * count of trailing zero bytes of the mismatch mask.  The k digits are
+ * shifted to the top of the word behind '0' padding and converted as
+ * eight, with no data-dependent loop.  No byte at or past end is loaded. */
+static inline const char *
+csv_digits (const char *p, const char *end, uint64_t * mp, int *ndp)
+{
+  uint64_t m = *mp;
+  int nd = *ndp;
+
+#ifdef CSV_HAVE_SWAR
+  while (end - p >= 8) {
+    uint64_t v, t;
+    int k;
+
+    memcpy (&v, p, 8);
+    t = ((v & 0xF0F0F0F0F0F0F0F0ULL) |
+        (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ^
+        0x3333333333333333ULL;
+    k = t ? __builtin_ctzll (t) >> 3 : 8;
+    if (k > 19 - nd)
+      k = 19 - nd;
+    if (k == 0)
+      break;
+    if (k < 8)
+      v = (v << (64 - 8 * k)) | (0x3030303030303030ULL >> (8 * k));
+    m = m * csv_p10u[k] + csv_swar8 (v);
+    nd += k;
+    p += k;
+    if (k < 8)
+      break;
+  }
+#endif
+  for (; nd < 19 && p < end && csv_is_digit (*p); p++, nd++)
+    m = m * 10 + (*p - '0');
+  *mp = m;
+  *ndp = nd;
+  return p;
+}
 
 #ifdef CSV_HAVE_X87
 /* RN53 (m * 10^e10) for |e10| <= 27 through one x87 operation.
@@ -151,7 +195,7 @@ csv_x87_round (uint64_t m, int e10, double *d)
 #endif
 
 /* Correctly rounded double of the unsigned decimal text at [s, stop) which
- * csv_parse_float () has validated (sign already skipped).
+ * csv_parse_number () has validated (sign already skipped).
  *
  * The text is rewritten as "DDDDeEEE" with no decimal point, so strtod ()
  * reads it the same in every locale (only the radix character and grouping
@@ -226,7 +270,7 @@ csv_slow_path (const char *s, const char *stop)
 /* nan, nan(n-char-sequence), inf, infinity (any case) at p, as strtod ()
  * reads them: the longest form that matches is consumed. */
 static int
-csv_parse_special (const char *p, const char *end, int neg, float *out,
+csv_parse_special (const char *p, const char *end, int neg, double *out,
     const char **stop)
 {
   const char *q;
@@ -235,7 +279,7 @@ csv_parse_special (const char *p, const char *end, int neg, float *out,
     q = p + 3;
     if (csv_match_ci (q, end, "inity"))
       q += 5;
-    *out = neg ? -INFINITY : INFINITY;
+    *out = neg ? -(double) INFINITY : (double) INFINITY;
   } else if (csv_match_ci (p, end, "nan")) {
     q = p + 3;
     if (q < end && *q == '(') {
@@ -247,7 +291,7 @@ csv_parse_special (const char *p, const char *end, int neg, float *out,
       if (r < end && *r == ')')
         q = r + 1;
     }
-    *out = neg ? -NAN : NAN;
+    *out = neg ? -(double) NAN : (double) NAN;
   } else {
     return CSV_FLOAT_NONE;
   }
@@ -255,50 +299,21 @@ csv_parse_special (const char *p, const char *end, int neg, float *out,
   return CSV_FLOAT_NOT_FINITE;
 }
 
-/**
- * csv_parse_float:
- * @s: start of the text
- * @end: end of the text (exclusive); the text needs no terminating NUL
- * @out: (out): the value
- * @stop: (out): first byte after the number, or @s if there is none
- *
- * Reads the longest prefix of [s, end) that is a decimal number and stores
- * exactly (float) strtod (text) as glibc computes it in the "C" locale,
- * whatever the current locale.  Leading blanks are not skipped (the field
- * scanner trims them).  Overflow gives +-inf as strtod () does (HUGE_VAL),
- * also when the double is finite but beyond FLT_MAX after the cast;
- * underflow gives the (possibly zero) subnormal the cast gives.
- *
- * Algorithm: the significand is read into m, at most 19 significant digits
- * (m < 10^19 < 2^64), with e10 the decimal exponent so that the text is
- * m * 10^e10 when no nonzero digit was dropped.  Digits go in eight at a
- * time with SWAR when the bytes are there.  Then, for m != 0:
- *  1. Clinger: m <= 2^53 and |e10| <= 22: m and 10^|e10| are exact doubles,
- *     so one IEEE multiply or divide gives the correctly rounded double.
- *  2. x87 (where long double has a 64-bit significand) for |e10| <= 27:
- *     see csv_x87_round ().  If nonzero digits were dropped the text lies
- *     strictly between m * 10^e10 and (m + 1) * 10^e10; when both ends round
- *     to the same double, so does the text (rounding is monotonic).
- *  3. Otherwise csv_slow_path () (strtod on a locale-free rewrite).
- * The double is then cast to float, which is the required double rounding
- * (decimal -> double -> float), not a direct decimal -> float rounding.
- * Assumes the default round-to-nearest mode.
- *
- * Returns: CSV_FLOAT_OK for a finite value, CSV_FLOAT_NOT_FINITE for nan
- * or +-inf (value stored), CSV_FLOAT_NONE if no number starts at @s.
- */
-int
-csv_parse_float (const char *s, const char *end, float *out,
+/* The parser behind csv_parse_double () and csv_parse_float (): stores the
+ * correctly rounded double (also nan and +-inf), see csv_parse_double ()
+ * for the algorithm.  Returns CSV_FLOAT_OK or CSV_FLOAT_NONE (special
+ * words give CSV_FLOAT_NOT_FINITE). */
+static inline int
+csv_parse_number (const char *s, const char *end, double *out,
     const char **stop)
 {
-  const char *p = s;
+  const char *p = s, *q, *r;
   uint64_t m = 0;
   int nd = 0;                   /* significant digits in m */
   int64_t e10 = 0;
   int dropped = 0;              /* a nonzero digit did not fit in m */
   int neg = 0, seen = 0;
   double d;
-  float f;
 
   if (p < end && (*p == '-' || *p == '+')) {
     neg = *p == '-';
@@ -309,35 +324,17 @@ csv_parse_float (const char *s, const char *end, float *out,
     p++;
     seen = 1;
   }
-#ifdef CSV_HAVE_SWAR
-  /* after the leading zeros the first digit is nonzero: all count */
-  while (nd <= 11 && end - p >= 8) {
-    int64_t v = csv_eight_digits (p);
-
-    if (v < 0)
-      break;
-    m = m * 100000000 + (uint64_t) v;
-    nd += 8;
-    p += 8;
+  q = csv_digits (p, end, &m, &nd);
+  seen |= q > p;
+  /* digits beyond 19 only scale */
+  for (p = q; p < end && csv_is_digit (*p); p++) {
     seen = 1;
-  }
-#endif
-  for (; p < end && csv_is_digit (*p); p++) {
-    unsigned dig = *p - '0';
-
-    seen = 1;
-    if (nd < 19) {
-      m = m * 10 + dig;
-      nd++;
-    } else {
-      e10++;
-      dropped |= dig;
-    }
+    e10++;
+    dropped |= *p - '0';
   }
   /* fraction */
   if (p < end && *p == '.') {
-    const char *q = p + 1;
-
+    q = p + 1;
     if (nd == 0) {
       /* leading zeros of the fraction only move the exponent */
       while (q < end && *q == '0') {
@@ -345,47 +342,28 @@ csv_parse_float (const char *s, const char *end, float *out,
         e10--;
       }
     }
-#ifdef CSV_HAVE_SWAR
-    while (nd <= 11 && end - q >= 8) {
-      int64_t v = csv_eight_digits (q);
-
-      if (v < 0)
-        break;
-      m = m * 100000000 + (uint64_t) v;
-      nd += 8;
-      e10 -= 8;
-      q += 8;
-    }
-#endif
-    for (; q < end && csv_is_digit (*q); q++) {
-      unsigned dig = *q - '0';
-
-      if (nd < 19) {
-        m = m * 10 + dig;
-        nd++;
-        e10--;
-      } else {
-        dropped |= dig;
-      }
-    }
+    r = csv_digits (q, end, &m, &nd);
+    e10 -= r - q;
+    for (q = r; q < end && csv_is_digit (*q); q++)
+      dropped |= *q - '0';
     if (seen || q > p + 1) {
       seen = 1;
       p = q;
     }
   }
   if (!seen) {
-    int r = csv_parse_special (p, end, neg, out, stop);
+    int sr = csv_parse_special (p, end, neg, out, stop);
 
-    if (r == CSV_FLOAT_NONE)
+    if (sr == CSV_FLOAT_NONE)
       *stop = s;
-    return r;
+    return sr;
   }
   /* exponent: only consumed if at least one digit follows */
   if (p < end && (*p | 0x20) == 'e') {
-    const char *q = p + 1;
     int eneg = 0;
     int64_t ex = 0;
 
+    q = p + 1;
     if (q < end && (*q == '+' || *q == '-'))
       eneg = *q++ == '-';
     if (q < end && csv_is_digit (*q)) {
@@ -408,7 +386,7 @@ csv_parse_float (const char *s, const char *end, float *out,
     if (e10 < 0)
       d = (double) m / csv_p10d[-e10];
     else
-      d = (double) m * csv_p10d[e10];
+      d = csv_p10d[e10] * (double) m;
     goto done;
   }
 #endif
@@ -425,7 +403,77 @@ csv_parse_float (const char *s, const char *end, float *out,
   d = csv_slow_path (s + (*s == '-' || *s == '+'), p);
 
 done:
-  f = (float) (neg ? -d : d);
+  *out = neg ? -d : d;
+  return CSV_FLOAT_OK;
+}
+
+/**
+ * csv_parse_double:
+ * @s: start of the text
+ * @end: end of the text (exclusive); the text needs no terminating NUL
+ * @out: (out): the value
+ * @stop: (out): first byte after the number, or @s if there is none
+ *
+ * Reads the longest prefix of [s, end) that is a decimal number and stores
+ * exactly what strtod () gives for it in the "C" locale, whatever the
+ * current locale, with *stop where strtod () would set its end pointer.
+ * Leading blanks are not skipped (the field scanner trims them) and
+ * hexadecimal texts are not read ("0x1p3" reads as 0, stopping at 'x').
+ * Overflow gives +-inf (HUGE_VAL) as strtod () does; underflow gives the
+ * correctly rounded subnormal or zero.
+ *
+ * Algorithm: the significand is read into m, at most 19 significant digits
+ * (m < 10^19 < 2^64), with e10 the decimal exponent so that the text is
+ * m * 10^e10 when no nonzero digit was dropped.  Digits go in up to eight
+ * at a time with SWAR when the bytes are there (csv_digits ()).  Then, for m != 0:
+ *  1. Clinger: m <= 2^53 and |e10| <= 22: m and 10^|e10| are exact doubles,
+ *     so one IEEE multiply or divide gives the correctly rounded double.
+ *  2. x87 (where long double has a 64-bit significand) for |e10| <= 27:
+ *     see csv_x87_round ().  If nonzero digits were dropped the text lies
+ *     strictly between m * 10^e10 and (m + 1) * 10^e10; when both ends round
+ *     to the same double, so does the text (rounding is monotonic).
+ *  3. Otherwise csv_slow_path () (strtod on a locale-free rewrite).
+ * Assumes the default round-to-nearest mode.
+ *
+ * Returns: CSV_FLOAT_OK for a finite value, CSV_FLOAT_NOT_FINITE for nan
+ * or +-inf (value stored), CSV_FLOAT_NONE if no number starts at @s.
+ */
+int
+csv_parse_double (const char *s, const char *end, double *out,
+    const char **stop)
+{
+  int r = csv_parse_number (s, end, out, stop);
+
+  if (r == CSV_FLOAT_OK && !isfinite (*out))
+    r = CSV_FLOAT_NOT_FINITE;
+  return r;
+}
+
+/**
+ * csv_parse_float:
+ * @s: start of the text
+ * @end: end of the text (exclusive); the text needs no terminating NUL
+ * @out: (out): the value
+ * @stop: (out): first byte after the number, or @s if there is none
+ *
+ * As csv_parse_double (), then cast to float: the result is exactly
+ * (float) strtod (text), the double rounding decimal -> double -> float
+ * that the reference defines (not a direct decimal -> float rounding).  A
+ * finite double beyond the float range becomes +-inf and is reported as
+ * not finite; tiny values become float subnormals or zero.
+ *
+ * Returns: CSV_FLOAT_OK for a finite float, CSV_FLOAT_NOT_FINITE for nan
+ * or +-inf (value stored), CSV_FLOAT_NONE if no number starts at @s.
+ */
+int
+csv_parse_float (const char *s, const char *end, float *out, const char **stop)
+{
+  double d;
+  float f;
+
+  if (csv_parse_number (s, end, &d, stop) == CSV_FLOAT_NONE)
+    return CSV_FLOAT_NONE;
+  f = (float) d;
   *out = f;
   return isfinite (f) ? CSV_FLOAT_OK : CSV_FLOAT_NOT_FINITE;
 }
@@ -643,8 +691,7 @@ csv_line_is_header (const char *line, size_t len)
 /* Compares a field (with "" escapes if quoted == 1) to a NUL-terminated
  * name, optionally ignoring ASCII case. */
 static int
-csv_field_equal (const char *f, size_t fl, int quoted, const char *name,
-    int ci)
+csv_field_equal (const char *f, size_t fl, int quoted, const char *name, int ci)
 {
   const char *end = f + fl;
 

@@ -37,7 +37,7 @@ static const char *const test_locales[] = {
 /* *INDENT-ON* */
 
 static int failures;
-static const char *test_locale;  /* comma-decimal locale, or NULL */
+static const char *test_locale; /* comma-decimal locale, or NULL */
 
 /* ---- random numbers: splitmix64 ---- */
 
@@ -276,6 +276,17 @@ gen_text (Rng * r, int kind, char *b, size_t cap)
       if (!isfinite (c))
         c = a, a = nextafterf (c, 0);
       mid = ((double) a + (double) c) / 2;      /* exact */
+      if (rng_below (r, 2)) {
+        /* a double midpoint next to the float midpoint: rounding the
+         * double wrongly by one ulp changes the float */
+        long double lm = mid, h = (nextafter (mid, INFINITY) - mid) / 2;
+
+        lm += rng_below (r, 2) ? h : -h / 2;
+        if (rng_below (r, 2))
+          lm = nextafterl (lm, rng_below (r, 2) ? 0 : INFINITY);
+        sprintf (b, "%.*Lg", 17 + (int) rng_below (r, 30), lm);
+        return;
+      }
       switch (rng_below (r, 4)) {
         case 0:
           break;
@@ -400,6 +411,7 @@ typedef struct
   size_t *off;
   int *kind;
   float *ref;
+  double *dref;
   size_t *stop;                 /* strtod's end - text */
   size_t n, ncap;
 } Batch;
@@ -418,9 +430,10 @@ batch_add (Batch * bt, const char *s, int kind)
     bt->off = realloc (bt->off, bt->ncap * sizeof (size_t));
     bt->kind = realloc (bt->kind, bt->ncap * sizeof (int));
     bt->ref = realloc (bt->ref, bt->ncap * sizeof (float));
+    bt->dref = realloc (bt->dref, bt->ncap * sizeof (double));
     bt->stop = realloc (bt->stop, bt->ncap * sizeof (size_t));
   }
-  if (!bt->pool || !bt->off || !bt->kind || !bt->ref || !bt->stop) {
+  if (!bt->pool || !bt->off || !bt->kind || !bt->ref || !bt->dref || !bt->stop) {
     fprintf (stderr, "out of memory\n");
     exit (1);
   }
@@ -443,6 +456,18 @@ same_float (float a, float b)
   return x == y;
 }
 
+static int
+same_double (double a, double b)
+{
+  uint64_t x, y;
+
+  if (isnan (a) || isnan (b))
+    return isnan (a) && isnan (b) && !signbit (a) == !signbit (b);
+  memcpy (&x, &a, 8);
+  memcpy (&y, &b, 8);
+  return x == y;
+}
+
 static size_t n_compared, n_mismatch, kind_count[K_N], kind_bad[K_N];
 
 /* References in the "C" locale, then csv_parse_float () in the current
@@ -459,43 +484,52 @@ batch_check (Batch * bt)
     double d = strtod (s, &e);
 
     bt->ref[i] = (float) d;
+    bt->dref[i] = d;
     bt->stop[i] = e - s;
   }
   if (test_locale)
     setlocale (LC_ALL, test_locale);
   for (i = 0; i < bt->n; i++) {
-    const char *s = bt->pool + bt->off[i], *stop;
-    size_t l = strlen (s), so;
+    const char *s = bt->pool + bt->off[i], *stop, *dstop, *t = scratch;
+    size_t l = strlen (s), so, dso;
     float got = 12345.0f, want = bt->ref[i];
-    int r, want_r, ok;
+    double dgot = 12345.0, dwant = bt->dref[i];
+    int r, dr, want_r, dwant_r, ok;
 
     if (l + 8 > sizeof (scratch)) {
       /* long texts are parsed in place */
-      r = csv_parse_float (s, s + l, &got, &stop);
-      so = stop - s;
+      t = s;
     } else {
       /* bytes after the end that would change the value if read */
       memcpy (scratch, s, l);
       memcpy (scratch + l, "17e1.5", 7);
-      r = csv_parse_float (scratch, scratch + l, &got, &stop);
-      so = stop - scratch;
     }
-    if (bt->stop[i] == 0)
-      want_r = CSV_FLOAT_NONE;
-    else
+    r = csv_parse_float (t, t + l, &got, &stop);
+    so = stop - t;
+    dr = csv_parse_double (t, t + l, &dgot, &dstop);
+    dso = dstop - t;
+    if (bt->stop[i] == 0) {
+      want_r = dwant_r = CSV_FLOAT_NONE;
+    } else {
       want_r = isfinite (want) ? CSV_FLOAT_OK : CSV_FLOAT_NOT_FINITE;
+      dwant_r = isfinite (dwant) ? CSV_FLOAT_OK : CSV_FLOAT_NOT_FINITE;
+    }
+    /* float: the required result; double: a stronger check that the
+     * decimal -> double step alone is exact */
     ok = r == want_r && so == bt->stop[i] &&
-        (r == CSV_FLOAT_NONE || same_float (got, want));
+        (r == CSV_FLOAT_NONE || same_float (got, want)) &&
+        dr == dwant_r && dso == bt->stop[i] &&
+        (dr == CSV_FLOAT_NONE || same_double (dgot, dwant));
     n_compared++;
     kind_count[bt->kind[i]]++;
     if (!ok) {
       n_mismatch++;
       kind_bad[bt->kind[i]]++;
       if (n_mismatch <= 20)
-        printf ("  MISMATCH [%s] \"%.80s\"%s: want %.9g (%a) r=%d stop=%zu,"
-            " got %.9g (%a) r=%d stop=%zu\n", kinds[bt->kind[i]].name, s,
-            l > 80 ? "..." : "", want, want, want_r, bt->stop[i], got, got,
-            r, so);
+        printf ("  MISMATCH [%s] \"%.80s\"%s: want %a (%a) r=%d stop=%zu,"
+            " got %a (%a) r=%d/%d stop=%zu/%zu\n", kinds[bt->kind[i]].name,
+            s, l > 80 ? "..." : "", want, dwant, want_r, bt->stop[i], got,
+            dgot, r, dr, so, dso);
     }
   }
   if (test_locale)
@@ -535,6 +569,7 @@ float_pass (const char *name, uint64_t seed, size_t count)
   free (bt.off);
   free (bt.kind);
   free (bt.ref);
+  free (bt.dref);
   free (bt.stop);
   if (n_mismatch != bad_before)
     failures++;
@@ -911,8 +946,7 @@ test_block_fixed (void)
       out[1] == 4 && res.consumed == 9 && res.line_len == 1);
   t += 10;
   st = csv_parse_block (t, strlen (t), 0, 1, 2, out, 8, &res);
-  CHECK (st == CSV_ERR_NOT_NUMERIC && res.n_values == 0 &&
-      res.line_len == 4);
+  CHECK (st == CSV_ERR_NOT_NUMERIC && res.n_values == 0 && res.line_len == 4);
   t += 4;
   st = csv_parse_block (t, strlen (t), 0, 1, 2, out, 8, &res);
   CHECK (st == CSV_ERR_RAGGED && res.n_fields == 1 && res.line_len == 2);
@@ -920,8 +954,7 @@ test_block_fixed (void)
   st = csv_parse_block (t, strlen (t), 0, 1, 2, out, 8, &res);
   CHECK (st == CSV_OK && res.n_values == 0 && res.consumed == 0);
   st = csv_parse_block (t, strlen (t), 1, 1, 2, out, 8, &res);
-  CHECK (st == CSV_OK && res.n_values == 1 && out[0] == 8 &&
-      res.consumed == 3);
+  CHECK (st == CSV_OK && res.n_values == 1 && out[0] == 8 && res.consumed == 3);
   st = csv_parse_block (t, strlen (t), 1, 2, 2, out, 8, &res);
   CHECK (st == CSV_ERR_INVAL);
   t = "1\n2\n3\n";
