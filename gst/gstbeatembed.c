@@ -16,8 +16,9 @@
  * #GstBeatEmbed:max-length (milliseconds) are often the premature or
  * dropped beats a monitor must see, so by default they are kept and
  * flagged; #GstBeatEmbed:prune=true drops them (and the open beat at end of
- * stream) exactly as the seed does.  At end of stream the open beat is
- * emitted with the TAIL flag.
+ * stream) exactly as the seed does.  At end of stream, and where the
+ * samples break off (a DISCONT buffer whose first sample does not follow
+ * the last one), the open beat is emitted with the TAIL flag.
  *
  * Rows are collected up to #GstBeatEmbed:beats-per-buffer, but a row never
  * waits longer than #GstBeatEmbed:max-latency milliseconds of stream time
@@ -443,9 +444,9 @@ gst_beat_embed_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     return FALSE;
   }
 
-  /* pending output is kept across a caps change only if it still fits */
-  if (self->n_out && (rate != self->rate))
-    GST_WARNING_OBJECT (self, "rate changed, dropping %u unsent beats",
+  /* rows collected under the old caps cannot leave under the new ones */
+  if (self->n_out || !g_queue_is_empty (&self->ready))
+    GST_WARNING_OBJECT (self, "caps changed, dropping %u unsent beats",
         self->n_out);
   gst_beat_embed_free_state (self);
   self->rate = rate;
@@ -650,9 +651,12 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
       first = gst_util_uint64_scale_int_round (GST_BUFFER_PTS (input),
           self->rate, GST_SECOND);
     if (self->started && first != self->hist_end) {
+      /* the signal broke off: the open beat ends where the samples did */
       GST_DEBUG_OBJECT (self, "discont at %" G_GUINT64_FORMAT
-          ", dropping the open beat", first);
-      self->have_open = FALSE;
+          ", closing the open beat at %" G_GUINT64_FORMAT, first,
+          self->hist_end);
+      if (self->have_open)
+        gst_beat_embed_close (self, self->hist_end, ECG_BEAT_FLAG_TAIL);
       self->have_prev_rpeak = FALSE;
     }
     self->hist_end = first;

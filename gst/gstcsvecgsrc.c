@@ -20,7 +20,7 @@
  * Timestamps are sample-exact: a buffer's OFFSET is the index of its first
  * sample and its PTS is OFFSET / rate.  Bad rows (a non-numeric or
  * non-finite cell, a missing column, a wrong number of fields, a line longer
- * than 64 KiB) keep the timeline: the last good value is repeated (0 before
+ * than 1 MiB) keep the timeline: the last good value is repeated (0 before
  * the first good one), a warning names the line (the first ten are reported
  * one by one, later ones are counted in #GstCsvEcgSrc:bad-rows and
  * summarised at the end), and #GstCsvEcgSrc:max-errors turns them into an
@@ -71,9 +71,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_csv_ecg_src_debug);
 #define DEFAULT_BUFFER_TIME 1000000
 #define DEFAULT_MAX_ERRORS -1
 
-/* longest line accepted, and the read size */
-#define MAX_LINE (64 * 1024)
+/* the read window, which is also the longest line accepted */
 #define READ_SIZE (1024 * 1024)
+#define MAX_LINE READ_SIZE
 /* bad rows reported one by one before they are only counted */
 #define REPORTED_BAD_ROWS 10
 
@@ -447,7 +447,7 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   g_free (self->col_req);
   self->col_req = column;
 
-  self->rcap = READ_SIZE + MAX_LINE;
+  self->rcap = READ_SIZE;
   self->rbuf = g_malloc (self->rcap);
   self->rpos = self->rlen = 0;
   self->eof = FALSE;

@@ -12,7 +12,8 @@
  * sample positions (a gate is the first sample of a beat window, the R peak
  * lies about half a window later).  Because the detector looks ahead, a gate
  * may lie before the buffer that carries it; at end of stream the last
- * decisions ride on an empty buffer pushed just before EOS.
+ * decisions ride on an empty buffer pushed just before EOS (and before a
+ * DISCONT buffer, after which the detector starts afresh).
  *
  * #GstNmsGate:threshold selects the rule.  0 is the seed's rule exactly:
  * position p is a gate when max(y[p .. p+N-1]) == y[p + (N+1)/2] and p-1 is
@@ -105,6 +106,7 @@ static GstFlowReturn gst_nms_gate_transform_ip (GstBaseTransform * trans,
 static gboolean gst_nms_gate_sink_event (GstBaseTransform * trans,
     GstEvent * event);
 static gboolean gst_nms_gate_stop (GstBaseTransform * trans);
+static void gst_nms_gate_drain (GstNmsGate * self);
 
 static void
 gst_nms_gate_class_init (GstNmsGateClass * klass)
@@ -379,6 +381,10 @@ gst_nms_gate_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   if (GST_BUFFER_IS_DISCONT (buf) || self->need_reset) {
     guint64 first = self->next_sample;
 
+    /* the gates the detector still held belong to the samples before the
+     * discontinuity: send them first */
+    gst_nms_gate_drain (self);
+
     if (GST_BUFFER_OFFSET_IS_VALID (buf))
       first = GST_BUFFER_OFFSET (buf);
     else if (GST_BUFFER_PTS_IS_VALID (buf))
@@ -425,8 +431,9 @@ map_failed:
   }
 }
 
-/* At end of stream the detector decides what it still held; those gates go
- * downstream on an empty buffer so that EOS follows them. */
+/* At end of stream, and before a discontinuity, the detector decides what
+ * it still held; those gates go downstream on an empty buffer, so that EOS
+ * or the new samples follow them. */
 static void
 gst_nms_gate_drain (GstNmsGate * self)
 {
