@@ -12,6 +12,9 @@
 #include "gstrickerconv.h"
 #include "gstnmsgate.h"
 #include "gstbeatembed.h"
+#include "gstvaescore.h"
+#include "gstvaetrain.h"
+#include "gstlatentsink.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -25,6 +28,9 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (rickerconv, plugin);
   ret |= GST_ELEMENT_REGISTER (nmsgate, plugin);
   ret |= GST_ELEMENT_REGISTER (beatembed, plugin);
+  ret |= GST_ELEMENT_REGISTER (vaescore, plugin);
+  ret |= GST_ELEMENT_REGISTER (vaetrain, plugin);
+  ret |= GST_ELEMENT_REGISTER (latentsink, plugin);
 
   return ret;
 }

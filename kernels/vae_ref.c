@@ -27,12 +27,17 @@
  * picked at load time (GCC's function multiversioning). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__)
-#define VAE_CLONES __attribute__ ((target_clones ("avx2,fma", "default")))
+#define VAE_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
 #else
 #define VAE_CLONES
 #endif
 
+#define VAE_FORCE_INLINE static inline __attribute__ ((always_inline))
+#ifdef VAE_PROFILE
+#define VAE_INLINE static __attribute__ ((noinline))
+#else
 #define VAE_INLINE static inline __attribute__ ((always_inline))
+#endif
 
 /* *INDENT-OFF* */
 const VaeParamInfo vae_param_table[VAE_N_TENSORS] = {
@@ -144,7 +149,8 @@ typedef struct
   /* gradients of the activations (in place where possible) */
   float *dr, *du2, *da4, *du1, *da3, *du0, *dr0;
   float *dh3, *da2, *dh2, *da1, *dh1, *da0;
-  double mu[2], lv[2], z[2];
+  double mu[2], lv[2];
+  double tot[16];               /* sum over t of h3[i] */
 } Beat;
 
 static size_t
@@ -234,24 +240,49 @@ align64 (void *p)
 /* ---------------------------------------------------------------------- */
 /* Elementwise maths */
 
-/* exp (x) for |x| <= 87, written so that it vectorises: Cody-Waite range
- * reduction x = n ln2 + r, |r| <= ln2 / 2, the Cephes expf polynomial for
- * e^r (about 1 ulp), then 2^n built in the exponent bits. */
-VAE_INLINE float
+/* Sums of 8 and 16 float lanes, pairwise, as double */
+VAE_INLINE double
+lanes8 (const float *s)
+{
+  return (double) (((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3]
+              + s[7])));
+}
+
+VAE_INLINE double
+lanes16 (const float *s)
+{
+  float a[8];
+  int j;
+
+  for (j = 0; j < 8; j++)
+    a[j] = s[j] + s[j + 8];
+  return lanes8 (a);
+}
+
+/* exp (x), written without comparisons so that it vectorises (float
+ * compares could trap, which stops GCC's if-conversion):
+ * - |x| is clamped to 87 on the integer bits (NaN becomes +-87);
+ * - n = round (x / ln2) as trunc (x / ln2 + 128.5) - 128, a floor since the
+ *   argument is positive;
+ * - Cody-Waite reduction r = x - n ln2 (|r| <= ln2 / 2), the Cephes expf
+ *   polynomial for e^r (about 1 ulp), and 2^n built in the exponent bits. */
+VAE_FORCE_INLINE float
 vexpf (float x)
 {
   union
   {
     int32_t i;
     float f;
-  } u;
+  } u, s;
   float fx, r, p;
-  int32_t n;
+  int32_t n, ax;
 
-  x = x > 87.0f ? 87.0f : x;
-  x = x < -87.0f ? -87.0f : x;
-  fx = x * 1.44269504088896341f;
-  n = (int32_t) (fx + (fx >= 0.0f ? 0.5f : -0.5f));
+  u.f = x;
+  ax = u.i & 0x7fffffff;
+  ax = ax < 0x42ae0000 ? ax : 0x42ae0000;       /* 87.0f */
+  u.i = (u.i & (int32_t) 0x80000000) | ax;
+  x = u.f;
+  n = (int32_t) (x * 1.44269504088896341f + 128.5f) - 128;
   fx = (float) n;
   r = x - fx * 0.693359375f;
   r = r + fx * 2.12194440e-4f;
@@ -262,20 +293,21 @@ vexpf (float x)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  u.i = (n + 127) << 23;
-  return p * u.f;
+  s.i = (n + 127) << 23;
+  return p * s.f;
 }
 
 /* g = swish (a) = a sigmoid (alpha a), keeping s = sigmoid (alpha a) */
 VAE_INLINE void
-swish_fwd (float alpha, const float *a, float *s, float *g, int C, int L)
+swish_fwd (float alpha, const float *restrict a, float *restrict s,
+    float *restrict g, int C, int L)
 {
   int c, t;
 
   for (c = 0; c < C; c++) {
-    const float *ar = a + (size_t) c * ROW (L);
-    float *sr = s + (size_t) c * ROW (L);
-    float *gr = g + (size_t) c * ROW (L);
+    const float *restrict ar = a + (size_t) c * ROW (L);
+    float *restrict sr = s + (size_t) c * ROW (L);
+    float *restrict gr = g + (size_t) c * ROW (L);
 
     for (t = 0; t < L; t++) {
       float sg = 1.0f / (1.0f + vexpf (-alpha * ar[t]));
@@ -287,31 +319,29 @@ swish_fwd (float alpha, const float *a, float *s, float *g, int C, int L)
 }
 
 /* d/da swish = s + alpha a s (1 - s); d/dalpha swish = a^2 s (1 - s).
- * da = dg * d/da; returns sum dg * d/dalpha. */
+ * d holds dL/dg on entry and dL/da on return; returns sum dg * d/dalpha. */
 VAE_INLINE double
-swish_bwd (float alpha, const float *a, const float *s, const float *dg,
-    float *da, int C, int L)
+swish_bwd (float alpha, const float *restrict a, const float *restrict s,
+    float *restrict d, int C, int L)
 {
   double dalpha = 0.0;
   int c, t, j;
 
   for (c = 0; c < C; c++) {
-    const float *ar = a + (size_t) c * ROW (L);
-    const float *sr = s + (size_t) c * ROW (L);
-    const float *dgr = dg + (size_t) c * ROW (L);
-    float *dar = da + (size_t) c * ROW (L);
+    const float *restrict ar = a + (size_t) c * ROW (L);
+    const float *restrict sr = s + (size_t) c * ROW (L);
+    float *restrict dr = d + (size_t) c * ROW (L);
     float acc[8] = { 0.0f };
 
     for (t = 0; t < L; t += 8)
       for (j = 0; j < 8; j++) {
-        float sv = sr[t + j], av = ar[t + j], d = dgr[t + j];
+        float sv = sr[t + j], av = ar[t + j], dg = dr[t + j];
         float q = av * sv * (1.0f - sv);
 
-        dar[t + j] = d * (sv + alpha * q);
-        acc[j] += d * av * q;
+        dr[t + j] = dg * (sv + alpha * q);
+        acc[j] += dg * av * q;
       }
-    dalpha += (double) ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-        + (double) ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    dalpha += lanes8 (acc);
   }
   return dalpha;
 }
@@ -319,30 +349,33 @@ swish_bwd (float alpha, const float *a, const float *s, const float *dg,
 /* ---------------------------------------------------------------------- */
 /* Layers */
 
+/* Time blocks: 32 outputs at a time (four AVX registers), L % 32 == 0 */
+#define TB 32
+
 /* out[o][t] = b[o] + sum_i sum_k w[o][i][k] in[i][t + k - 1] (zero padded) */
 VAE_INLINE void
-conv_fwd (const float *w, const float *b, const float *in, int cin,
-    float *out, int cout, int L)
+conv_fwd (const float *restrict w, const float *restrict b,
+    const float *restrict in, int cin, float *restrict out, int cout, int L)
 {
   int o, i, t, j;
 
   for (o = 0; o < cout; o++) {
-    float *y = out + (size_t) o * ROW (L);
+    float *restrict y = out + (size_t) o * ROW (L);
 
-    for (t = 0; t < L; t += 16) {
-      float acc[16];
+    for (t = 0; t < L; t += TB) {
+      float acc[TB];
 
-      for (j = 0; j < 16; j++)
+      for (j = 0; j < TB; j++)
         acc[j] = b[o];
       for (i = 0; i < cin; i++) {
-        const float *xr = in + (size_t) i * ROW (L) + t;
-        const float *wr = w + ((size_t) o * cin + i) * 3;
+        const float *restrict xr = in + (size_t) i * ROW (L) + t;
+        const float *restrict wr = w + ((size_t) o * cin + i) * 3;
         float w0 = wr[0], w1 = wr[1], w2 = wr[2];
 
-        for (j = 0; j < 16; j++)
+        for (j = 0; j < TB; j++)
           acc[j] += w0 * xr[j - 1] + w1 * xr[j] + w2 * xr[j + 1];
       }
-      for (j = 0; j < 16; j++)
+      for (j = 0; j < TB; j++)
         y[t + j] = acc[j];
     }
   }
@@ -350,95 +383,100 @@ conv_fwd (const float *w, const float *b, const float *in, int cin,
 
 /* din[i][t] = sum_o sum_k w[o][i][k] dout[o][t - k + 1] (dout zero padded) */
 VAE_INLINE void
-conv_bwd_in (const float *w, const float *dout, int cout, float *din,
-    int cin, int L)
+conv_bwd_in (const float *restrict w, const float *restrict dout, int cout,
+    float *restrict din, int cin, int L)
 {
   int o, i, t, j;
 
   for (i = 0; i < cin; i++) {
-    float *dx = din + (size_t) i * ROW (L);
+    float *restrict dx = din + (size_t) i * ROW (L);
 
-    for (t = 0; t < L; t += 16) {
-      float acc[16] = { 0.0f };
+    for (t = 0; t < L; t += TB) {
+      float acc[TB] = { 0.0f };
 
       for (o = 0; o < cout; o++) {
-        const float *dr = dout + (size_t) o * ROW (L) + t;
-        const float *wr = w + ((size_t) o * cin + i) * 3;
+        const float *restrict dr = dout + (size_t) o * ROW (L) + t;
+        const float *restrict wr = w + ((size_t) o * cin + i) * 3;
         float w0 = wr[0], w1 = wr[1], w2 = wr[2];
 
-        for (j = 0; j < 16; j++)
+        for (j = 0; j < TB; j++)
           acc[j] += w0 * dr[j + 1] + w1 * dr[j] + w2 * dr[j - 1];
       }
-      for (j = 0; j < 16; j++)
+      for (j = 0; j < TB; j++)
         dx[t + j] = acc[j];
     }
   }
 }
 
-/* gw[o][i][k] += sum_t dout[o][t] in[i][t + k - 1]; gb[o] += sum_t dout[o][t] */
+/* gw[o][i][k] += sum_t dout[o][t] in[i][t + k - 1]; gb[o] += sum_t dout[o][t]
+ * (float sums in 16 lanes, then double) */
 VAE_INLINE void
-conv_bwd_w (const float *dout, int cout, const float *in, int cin, int L,
-    double *gw, double *gb)
+conv_bwd_w (const float *restrict dout, int cout, const float *restrict in,
+    int cin, int L, double *restrict gw, double *restrict gb)
 {
   int o, i, t, j;
 
   for (o = 0; o < cout; o++) {
-    const float *dr = dout + (size_t) o * ROW (L);
-    float sb[8] = { 0.0f };
+    const float *restrict dr = dout + (size_t) o * ROW (L);
+    float sb[16] = { 0.0f };
 
-    for (t = 0; t < L; t += 8)
-      for (j = 0; j < 8; j++)
+    for (t = 0; t < L; t += 16)
+      for (j = 0; j < 16; j++)
         sb[j] += dr[t + j];
-    gb[o] += (double) ((sb[0] + sb[4]) + (sb[1] + sb[5]))
-        + (double) ((sb[2] + sb[6]) + (sb[3] + sb[7]));
+    gb[o] += lanes16 (sb);
 
     for (i = 0; i < cin; i++) {
-      const float *xr = in + (size_t) i * ROW (L);
-      float s0[8] = { 0.0f }, s1[8] = { 0.0f }, s2[8] = { 0.0f };
+      const float *restrict xr = in + (size_t) i * ROW (L);
+      float s0[16] = { 0.0f }, s1[16] = { 0.0f }, s2[16] = { 0.0f };
       double *g = gw + ((size_t) o * cin + i) * 3;
 
-      for (t = 0; t < L; t += 8)
-        for (j = 0; j < 8; j++) {
+      for (t = 0; t < L; t += 16)
+        for (j = 0; j < 16; j++) {
           float d = dr[t + j];
 
           s0[j] += d * xr[t + j - 1];
           s1[j] += d * xr[t + j];
           s2[j] += d * xr[t + j + 1];
         }
-      g[0] += (double) ((s0[0] + s0[4]) + (s0[1] + s0[5]))
-          + (double) ((s0[2] + s0[6]) + (s0[3] + s0[7]));
-      g[1] += (double) ((s1[0] + s1[4]) + (s1[1] + s1[5]))
-          + (double) ((s1[2] + s1[6]) + (s1[3] + s1[7]));
-      g[2] += (double) ((s2[0] + s2[4]) + (s2[1] + s2[5]))
-          + (double) ((s2[2] + s2[6]) + (s2[3] + s2[7]));
+      g[0] += lanes16 (s0);
+      g[1] += lanes16 (s1);
+      g[2] += lanes16 (s2);
     }
   }
 }
 
-/* down: out[t] = in[2t - 1] + 2 in[2t] + in[2t + 1], L -> L / 2 */
+/* down: out[t] = in[2t - 1] + 2 in[2t] + in[2t + 1], L -> L / 2.  The even
+ * and odd samples are split first: the overlapping stride-2 reads of the
+ * direct form do not vectorise. */
 VAE_INLINE void
-down_fwd (const float *in, float *out, int C, int L)
+down_fwd (const float *restrict in, float *restrict out, int C, int L)
 {
+  float ev[128], od[129];
   int c, t;
 
   for (c = 0; c < C; c++) {
-    const float *xr = in + (size_t) c * ROW (L);
-    float *y = out + (size_t) c * ROW (L / 2);
+    const float *restrict xr = in + (size_t) c * ROW (L);
+    float *restrict y = out + (size_t) c * ROW (L / 2);
 
+    od[0] = 0.0f;
+    for (t = 0; t < L / 2; t++) {
+      ev[t] = xr[2 * t];
+      od[t + 1] = xr[2 * t + 1];
+    }
     for (t = 0; t < L / 2; t++)
-      y[t] = xr[2 * t - 1] + 2.0f * xr[2 * t] + xr[2 * t + 1];
+      y[t] = od[t] + 2.0f * ev[t] + od[t + 1];
   }
 }
 
 /* din[2t] = 2 dout[t]; din[2t + 1] = dout[t] + dout[t + 1] */
 VAE_INLINE void
-down_bwd (const float *dout, float *din, int C, int L)
+down_bwd (const float *restrict dout, float *restrict din, int C, int L)
 {
   int c, t;
 
   for (c = 0; c < C; c++) {
-    const float *dy = dout + (size_t) c * ROW (L / 2);
-    float *dx = din + (size_t) c * ROW (L);
+    const float *restrict dy = dout + (size_t) c * ROW (L / 2);
+    float *restrict dx = din + (size_t) c * ROW (L);
 
     for (t = 0; t < L / 2; t++) {
       dx[2 * t] = 2.0f * dy[t];
@@ -449,13 +487,13 @@ down_bwd (const float *dout, float *din, int C, int L)
 
 /* nearest x2: out[2t] = out[2t + 1] = in[t], L -> 2L */
 VAE_INLINE void
-up_fwd (const float *in, float *out, int C, int L)
+up_fwd (const float *restrict in, float *restrict out, int C, int L)
 {
   int c, t;
 
   for (c = 0; c < C; c++) {
-    const float *xr = in + (size_t) c * ROW (L);
-    float *y = out + (size_t) c * ROW (2 * L);
+    const float *restrict xr = in + (size_t) c * ROW (L);
+    float *restrict y = out + (size_t) c * ROW (2 * L);
 
     for (t = 0; t < L; t++) {
       y[2 * t] = xr[t];
@@ -466,13 +504,13 @@ up_fwd (const float *in, float *out, int C, int L)
 
 /* din[t] = dout[2t] + dout[2t + 1] */
 VAE_INLINE void
-up_bwd (const float *dout, float *din, int C, int L)
+up_bwd (const float *restrict dout, float *restrict din, int C, int L)
 {
   int c, t;
 
   for (c = 0; c < C; c++) {
-    const float *dy = dout + (size_t) c * ROW (2 * L);
-    float *dx = din + (size_t) c * ROW (L);
+    const float *restrict dy = dout + (size_t) c * ROW (2 * L);
+    float *restrict dx = din + (size_t) c * ROW (L);
 
     for (t = 0; t < L; t++)
       dx[t] = dy[2 * t] + dy[2 * t + 1];
@@ -506,6 +544,14 @@ encode_beat (const float *p, Beat * bt, const float *x)
   swish_fwd (alpha, bt->a2, bt->s2, bt->g2, 16, 64);
   down_fwd (bt->g2, bt->h3, 16, 64);
 
+  for (i = 0; i < 16; i++) {
+    const float *restrict h = bt->h3 + (size_t) i * ROW (32);
+    float acc[16];
+
+    for (t = 0; t < 16; t++)
+      acc[t] = h[t] + h[t + 16];
+    bt->tot[i] = lanes16 (acc);
+  }
   for (k = 0; k < 2; k++) {
     const float *wa = p + VAE_OFF_CONVA_WEIGHT + k * 48;
     const float *wb = p + VAE_OFF_CONVB_WEIGHT + k * 48;
@@ -513,12 +559,8 @@ encode_beat (const float *p, Beat * bt, const float *x)
 
     for (i = 0; i < 16; i++) {
       const float *h = bt->h3 + (size_t) i * ROW (32);
-      double tot = 0.0, s0, s2;
+      double tot = bt->tot[i], s0 = tot - h[31], s2 = tot - h[0];
 
-      for (t = 0; t < 32; t++)
-        tot += h[t];
-      s0 = tot - h[31];
-      s2 = tot - h[0];
       sa += wa[3 * i] * s0 + wa[3 * i + 1] * tot + wa[3 * i + 2] * s2;
       sb += wb[3 * i] * s0 + wb[3 * i + 1] * tot + wb[3 * i + 2] * s2;
     }
@@ -593,8 +635,7 @@ loss_grad_beat (const float *p, Beat * bt, const float *x, const float *eps,
       acc[j] += e * e;
       bt->dr[t + j] = e * (2.0f / 256.0f);
     }
-  mse = ((double) ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-      + (double) ((acc[2] + acc[6]) + (acc[3] + acc[7]))) / 256.0;
+  mse = lanes8 (acc) / 256.0;
   kl = 0.0;
   for (k = 0; k < 2; k++)
     kl += 1.0 + lv[k] - (double) mu[k] * mu[k] - exp ((double) lv[k]);
@@ -605,12 +646,12 @@ loss_grad_beat (const float *p, Beat * bt, const float *x, const float *eps,
       g + VAE_OFF_CONV5_BIAS);
   conv_bwd_in (p + VAE_OFF_CONV5_WEIGHT, bt->dr, 1, bt->du2, 2, 256);
   up_bwd (bt->du2, bt->da4, 2, 128);
-  dalpha += swish_bwd (alpha, bt->a4, bt->s4, bt->da4, bt->da4, 2, 128);
+  dalpha += swish_bwd (alpha, bt->a4, bt->s4, bt->da4, 2, 128);
   conv_bwd_w (bt->da4, 2, bt->u1, 4, 128, g + VAE_OFF_CONV4_WEIGHT,
       g + VAE_OFF_CONV4_BIAS);
   conv_bwd_in (p + VAE_OFF_CONV4_WEIGHT, bt->da4, 2, bt->du1, 4, 128);
   up_bwd (bt->du1, bt->da3, 4, 64);
-  dalpha += swish_bwd (alpha, bt->a3, bt->s3, bt->da3, bt->da3, 4, 64);
+  dalpha += swish_bwd (alpha, bt->a3, bt->s3, bt->da3, 4, 64);
   conv_bwd_w (bt->da3, 4, bt->u0, 8, 64, g + VAE_OFF_CONV3_WEIGHT,
       g + VAE_OFF_CONV3_BIAS);
   conv_bwd_in (p + VAE_OFF_CONV3_WEIGHT, bt->da3, 4, bt->du0, 8, 64);
@@ -636,10 +677,8 @@ loss_grad_beat (const float *p, Beat * bt, const float *x, const float *eps,
           d1[j] += d * rw[2 * n + 1];
         }
     }
-    dz[0] = (double) ((d0[0] + d0[4]) + (d0[1] + d0[5]))
-        + (double) ((d0[2] + d0[6]) + (d0[3] + d0[7]));
-    dz[1] = (double) ((d1[0] + d1[4]) + (d1[1] + d1[5]))
-        + (double) ((d1[2] + d1[6]) + (d1[3] + d1[7]));
+    dz[0] = lanes8 (d0);
+    dz[1] = lanes8 (d1);
   }
 
   /* latent */
@@ -657,10 +696,8 @@ loss_grad_beat (const float *p, Beat * bt, const float *x, const float *eps,
   for (i = 0; i < 16; i++) {
     const float *h = bt->h3 + (size_t) i * ROW (32);
     float *dh = bt->dh3 + (size_t) i * ROW (32);
-    double tot = 0.0, s[3], wsum[3];
+    double tot = bt->tot[i], s[3], wsum[3];
 
-    for (t = 0; t < 32; t++)
-      tot += h[t];
     s[0] = tot - h[31];
     s[1] = tot;
     s[2] = tot - h[0];
@@ -686,17 +723,17 @@ loss_grad_beat (const float *p, Beat * bt, const float *x, const float *eps,
 
   /* encoder */
   down_bwd (bt->dh3, bt->da2, 16, 64);
-  dalpha += swish_bwd (alpha, bt->a2, bt->s2, bt->da2, bt->da2, 16, 64);
+  dalpha += swish_bwd (alpha, bt->a2, bt->s2, bt->da2, 16, 64);
   conv_bwd_w (bt->da2, 16, bt->h2, 8, 64, g + VAE_OFF_CONV2_WEIGHT,
       g + VAE_OFF_CONV2_BIAS);
   conv_bwd_in (p + VAE_OFF_CONV2_WEIGHT, bt->da2, 16, bt->dh2, 8, 64);
   down_bwd (bt->dh2, bt->da1, 8, 128);
-  dalpha += swish_bwd (alpha, bt->a1, bt->s1, bt->da1, bt->da1, 8, 128);
+  dalpha += swish_bwd (alpha, bt->a1, bt->s1, bt->da1, 8, 128);
   conv_bwd_w (bt->da1, 8, bt->h1, 4, 128, g + VAE_OFF_CONV1_WEIGHT,
       g + VAE_OFF_CONV1_BIAS);
   conv_bwd_in (p + VAE_OFF_CONV1_WEIGHT, bt->da1, 8, bt->dh1, 4, 128);
   down_bwd (bt->dh1, bt->da0, 4, 256);
-  dalpha += swish_bwd (alpha, bt->a0, bt->s0, bt->da0, bt->da0, 4, 256);
+  dalpha += swish_bwd (alpha, bt->a0, bt->s0, bt->da0, 4, 256);
   conv_bwd_w (bt->da0, 4, bt->x, 1, 256, g + VAE_OFF_CONV0_WEIGHT,
       g + VAE_OFF_CONV0_BIAS);
 
@@ -852,7 +889,7 @@ run_jobs (const Job * proto, size_t batch, void *workspace, Job * jobs)
     jobs[i] = *proto;
     jobs[i].b0 = batch * i / n;
     jobs[i].b1 = batch * (i + 1) / n;
-    jobs[i].slot = ws + (size_t) i * sb;
+    jobs[i].slot = ws + sb * (size_t) i;
     jobs[i].loss = 0.0;
     started[i] = 0;
   }
@@ -979,8 +1016,7 @@ vae_loss_grad_ref (const float *params, const float *x, const float *eps,
  * with the scalars formed in double as Python does, then used as float. */
 int
 vae_adam_step_ref (float *params, const float *grad, float *m, float *v,
-    size_t n, uint64_t step, double lr, double beta1, double beta2,
-    double eps)
+    size_t n, uint64_t step, double lr, double beta1, double beta2, double eps)
 {
   double bc1, bc2;
   float w1, fb2, w2, step_size, bc2_sqrt, feps = (float) eps;
@@ -1144,8 +1180,8 @@ vae_train_init_ref (VaeTrainState * st, float *params, float *m, float *v,
 /* Layout: perm (n_beats uint32), the minibatch (bs x 256), eps (bs x 2),
  * grad (VAE_N_PARAMS), then vae_workspace_size (bs) */
 static size_t
-train_layout (size_t n_beats, size_t bs, size_t * o_batch, size_t * o_eps,
-    size_t * o_grad, size_t * o_work)
+train_layout (size_t n_beats, size_t bs, size_t *o_batch, size_t *o_eps,
+    size_t *o_grad, size_t *o_work)
 {
   size_t o = 0;
 
@@ -1213,8 +1249,7 @@ vae_train_epoch_ref (VaeTrainState * st, const float *beats, size_t n_beats,
           beats + (size_t) perm[start + i] * VAE_BEAT_LENGTH,
           VAE_BEAT_LENGTH * sizeof (float));
     vae_rng_normal (&st->rng, eps, 2 * nb);
-    ret = vae_loss_grad_ref (st->params, xb, eps, nb, grad, &loss,
-        ws + o_work);
+    ret = vae_loss_grad_ref (st->params, xb, eps, nb, grad, &loss, ws + o_work);
     if (ret != VAE_OK)
       return ret;
     if (!isfinite (loss))

@@ -6,6 +6,15 @@
  * matches a reference beat within the tolerance (150 ms), each reference
  * beat matches at most one detection; Se = TP/(TP+FN), +P = TP/(TP+FP),
  * summed over the records.
+ *
+ * --auc adds vaescore and measures outlier scoring: each scored beat takes
+ * the class (AAMI: N = N L R e j, S = A a J S, V = V E, F = F, Q = / f Q)
+ * of the reference beat nearest its R peak within the tolerance, and the
+ * ROC AUC of the score is computed, pooled over the records, for V against
+ * N and for S+V+F against N.
+ *
+ * --train FILE trains a model with vaetrain on the beats of all the given
+ * records (one pipeline: the records' front-ends joined by concat).
  */
 #include <errno.h>
 #include <math.h>
@@ -28,6 +37,12 @@ typedef struct
   gdouble tolerance_ms;
   gboolean summary;
   gchar *dump_beats;
+  gboolean auc;
+  gchar *model;
+  gboolean adapt;
+  gchar *train;
+  gint epochs;
+  gint64 seed;
 } Options;
 
 typedef struct
@@ -37,7 +52,29 @@ typedef struct
   GArray *beats;                /* EcgBeat of every row beatembed sent */
   GArray *rows;                 /* gfloat, the rows, when dumping */
   gint length;                  /* row length */
+  GArray *scores;               /* gfloat, with --auc */
 } Collect;
+
+/* vaescore's output: the records and the beat meta carried over */
+static GstPadProbeReturn
+collect_scores (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Collect *c = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  EcgBeatMeta *meta = ecg_buffer_get_beat_meta (buf);
+  gsize rec = ECG_SCORE_RECORD_FLOATS (2), i;
+  GstMapInfo map;
+
+  if (!meta || !gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  g_array_append_vals (c->beats, meta->beats, meta->n_beats);
+  for (i = 0; i < meta->n_beats && (i + 1) * rec * sizeof (gfloat) <= map.size;
+      i++)
+    g_array_append_val (c->scores,
+        ((const gfloat *) map.data)[i * rec + ECG_SCORE_SCORE (2)]);
+  gst_buffer_unmap (buf, &map);
+  return GST_PAD_PROBE_OK;
+}
 
 static GstPadProbeReturn
 collect_beats (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -72,6 +109,25 @@ collect_gates (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The front-end of one record, up to beatembed (named embed). */
+static gchar *
+front_end (const Options * o, const gchar * path)
+{
+  gchar *loc = g_strescape (path, NULL), *col = g_strescape (o->column, NULL);
+  gchar *desc;
+
+  desc = g_strdup_printf ("csvecgsrc location=\"%s\" column=\"%s\" rate=%d "
+      "buffer-time=10000000 ! %s rickerconv ! nmsgate name=gate threshold=%s "
+      "! beatembed name=embed prune=%s",
+      loc, col, o->rate,
+      o->rate != PIPELINE_RATE ?
+      "audioresample ! audio/x-raw,rate=250 !" : "",
+      o->seed_exact ? "0" : "-1", o->seed_exact ? "true" : "false");
+  g_free (loc);
+  g_free (col);
+  return desc;
+}
+
 /* Runs the pipeline on one record; fills c (gates always, beats and rows
  * when asked).  Returns FALSE on error. */
 static gboolean
@@ -79,21 +135,24 @@ run_record (const Options * o, const gchar * path, Collect * c)
 {
   GstElement *pipeline, *gate, *embed;
   GError *err = NULL;
-  gchar *desc, *loc;
+  gchar *desc, *front;
   GstBus *bus;
   GstMessage *msg;
   GstPad *pad;
   gboolean ok = FALSE;
 
-  loc = g_strescape (path, NULL);
-  desc = g_strdup_printf ("csvecgsrc location=\"%s\" column=\"%s\" rate=%d "
-      "buffer-time=10000000 ! %s rickerconv ! nmsgate name=gate threshold=%s "
-      "! beatembed name=embed prune=%s ! fakesink sync=false",
-      loc, o->column, o->rate,
-      o->rate != PIPELINE_RATE ?
-      "audioresample ! audio/x-raw,rate=250 !" : "",
-      o->seed_exact ? "0" : "-1", o->seed_exact ? "true" : "false");
-  g_free (loc);
+  front = front_end (o, path);
+  if (o->auc) {
+    gchar *model = o->model ? g_strescape (o->model, NULL) : NULL;
+
+    desc = g_strdup_printf ("%s ! vaescore name=score %s%s%s %s ! "
+        "fakesink sync=false", front, model ? "model=\"" : "",
+        model ? model : "", model ? "\"" : "", o->adapt ? "adapt=true" : "");
+    g_free (model);
+  } else {
+    desc = g_strdup_printf ("%s ! fakesink sync=false", front);
+  }
+  g_free (front);
 
   pipeline = gst_parse_launch (desc, &err);
   if (!pipeline) {
@@ -109,9 +168,10 @@ run_record (const Options * o, const gchar * path, Collect * c)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, collect_gates, c, NULL);
   gst_object_unref (pad);
   gst_object_unref (gate);
-  embed = gst_bin_get_by_name (GST_BIN (pipeline), "embed");
+  embed = gst_bin_get_by_name (GST_BIN (pipeline), o->auc ? "score" : "embed");
   pad = gst_element_get_static_pad (embed, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, collect_beats, c, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      o->auc ? collect_scores : collect_beats, c, NULL);
   gst_object_unref (pad);
   gst_object_unref (embed);
 
@@ -321,6 +381,174 @@ failed:
   return FALSE;
 }
 
+/* AAMI class of a beat symbol: 'N', 'S', 'V', 'F', 'Q', or 0 for none. */
+static gchar
+aami_class (gchar sym)
+{
+  if (sym && strchr ("NLRej", sym))
+    return 'N';
+  if (sym && strchr ("AaJS", sym))
+    return 'S';
+  if (sym && strchr ("VE", sym))
+    return 'V';
+  if (sym == 'F')
+    return 'F';
+  if (sym && strchr ("/fQ", sym))
+    return 'Q';
+  return 0;
+}
+
+typedef struct
+{
+  gfloat score;
+  gchar cls;
+} Scored;
+
+static gint
+cmp_scored (gconstpointer a, gconstpointer b)
+{
+  gfloat x = ((const Scored *) a)->score, y = ((const Scored *) b)->score;
+
+  return x < y ? -1 : x > y;
+}
+
+/* ROC AUC of the score for classes in `pos` against class N: the
+ * Mann-Whitney statistic, tied scores sharing their mean rank.  Ranks count
+ * only the N and positive beats. */
+static gdouble
+roc_auc (GArray * all, const gchar * pos, guint * n_pos, guint * n_neg)
+{
+  gdouble rank_sum = 0.0;
+  guint64 np = 0, nn = 0;
+  guint i = 0, j, k;
+
+  g_array_sort (all, cmp_scored);
+  while (i < all->len) {
+    guint64 inside = 0;
+    gdouble mid;
+
+    for (j = i; j < all->len && g_array_index (all, Scored, j).score ==
+        g_array_index (all, Scored, i).score; j++) {
+      gchar c = g_array_index (all, Scored, j).cls;
+
+      if (c == 'N' || strchr (pos, c))
+        inside++;
+    }
+    mid = (gdouble) (np + nn) + (inside + 1) / 2.0;
+    for (k = i; k < j; k++) {
+      gchar c = g_array_index (all, Scored, k).cls;
+
+      if (c == 'N') {
+        nn++;
+      } else if (strchr (pos, c)) {
+        np++;
+        rank_sum += mid;
+      }
+    }
+    i = j;
+  }
+  *n_pos = np;
+  *n_neg = nn;
+  if (!np || !nn)
+    return 0.0;
+  return (rank_sum - np * (np + 1) / 2.0) / ((gdouble) np * nn);
+}
+
+static void
+on_train_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  guint epoch, epochs;
+  gdouble loss;
+
+  if (s && gst_structure_has_name (s, "vaetrain-progress") &&
+      gst_structure_get (s, "epoch", G_TYPE_UINT, &epoch, "epochs",
+          G_TYPE_UINT, &epochs, "loss", G_TYPE_DOUBLE, &loss, NULL))
+    g_print ("epoch %u/%u loss %.6f\n", epoch, epochs, loss);
+}
+
+/* One pipeline: every record's front-end into concat, then vaetrain. */
+static gboolean
+run_training (const Options * o, gchar ** paths, gint n)
+{
+  GString *desc = g_string_new (NULL);
+  gchar *loc = g_strescape (o->train, NULL);
+  GstElement *pipeline;
+  GError *err = NULL;
+  GstBus *bus;
+  GstMessage *msg;
+  gboolean ok = FALSE;
+  gint i;
+
+  g_string_append_printf (desc, "concat name=c ! vaetrain location=\"%s\" "
+      "epochs=%d seed=%" G_GINT64_FORMAT, loc, o->epochs, o->seed);
+  g_free (loc);
+  for (i = 0; i < n; i++) {
+    gchar *front;
+
+    if (g_str_has_suffix (paths[i], ".ann.csv"))
+      continue;
+    front = front_end (o, paths[i]);
+    /* element names must be unique in one pipeline */
+    g_string_append_printf (desc, "  %s ! c.", front);
+    g_free (front);
+  }
+  {
+    /* drop the names the single-record front-end gives */
+    gchar *d = g_string_free (desc, FALSE), **parts, *joined;
+
+    parts = g_strsplit (d, " name=gate", -1);
+    joined = g_strjoinv ("", parts);
+    g_strfreev (parts);
+    g_free (d);
+    parts = g_strsplit (joined, " name=embed", -1);
+    g_free (joined);
+    d = g_strjoinv ("", parts);
+    g_strfreev (parts);
+    pipeline = gst_parse_launch (d, &err);
+    if (!pipeline) {
+      g_printerr ("could not build '%s': %s\n", d, err->message);
+      g_clear_error (&err);
+      g_free (d);
+      return FALSE;
+    }
+    g_free (d);
+  }
+
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_add_signal_watch (bus);
+  g_signal_connect (bus, "message::element", G_CALLBACK (on_train_message),
+      NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  for (;;) {
+    msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
+      on_train_message (bus, msg, NULL);
+      gst_message_unref (msg);
+      continue;
+    }
+    break;
+  }
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    g_printerr ("training: %s (%s)\n", err->message, dbg ? dbg : "");
+    g_clear_error (&err);
+    g_free (dbg);
+  } else {
+    g_print ("wrote %s\n", o->train);
+    ok = TRUE;
+  }
+  gst_message_unref (msg);
+  gst_bus_remove_signal_watch (bus);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  return ok;
+}
+
 static gdouble
 pct (guint a, guint b)
 {
@@ -330,7 +558,10 @@ pct (guint a, guint b)
 int
 main (int argc, char **argv)
 {
-  Options o = { 360, NULL, FALSE, NULL, 150.0, FALSE, NULL };
+  Options o = { 360, NULL, FALSE, NULL, 150.0, FALSE, NULL, FALSE, NULL,
+    FALSE, NULL, 30, 0
+  };
+  GArray *scored = g_array_new (FALSE, FALSE, sizeof (Scored));
   GOptionEntry entries[] = {
     {"rate", 0, 0, G_OPTION_ARG_INT, &o.rate,
         "Sample rate of the records in Hz (default 360)", "HZ"},
@@ -345,6 +576,20 @@ main (int argc, char **argv)
         "symbols to PREFIX.csv (single record)", "PREFIX"},
     {"summary", 0, 0, G_OPTION_ARG_NONE, &o.summary,
         "Also print beats, heart rate and gaps of each record", NULL},
+    {"auc", 0, 0, G_OPTION_ARG_NONE, &o.auc,
+        "Score the beats with vaescore and print ROC AUC (V vs N, S+V+F vs N)",
+        NULL},
+    {"model", 0, 0, G_OPTION_ARG_FILENAME, &o.model,
+        "Model for --auc (default: the bundled model)", "FILE"},
+    {"adapt", 0, 0, G_OPTION_ARG_NONE, &o.adapt,
+        "With --auc: vaescore adapt=true (per-patient calibration)", NULL},
+    {"train", 0, 0, G_OPTION_ARG_FILENAME, &o.train,
+        "Train a model with vaetrain on all the records and write it to FILE",
+        "FILE"},
+    {"epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs,
+        "With --train: epochs (default 30)", "N"},
+    {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed,
+        "With --train: seed (default 0)", "N"},
     {"tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &o.tolerance_ms,
         "Matching window in milliseconds (default 150)", "MS"},
     {NULL}
@@ -376,6 +621,11 @@ main (int argc, char **argv)
   }
   tol = (gint64) floor (o.tolerance_ms / 1000.0 * o.rate + 0.5);
 
+  if (o.train) {
+    ret = run_training (&o, argv + 1, argc - 1) ? 0 : 1;
+    goto out;
+  }
+
   for (i = 1; i < argc; i++) {
     const gchar *path = argv[i];
     gchar *base, *ann_path, *name;
@@ -392,6 +642,7 @@ main (int argc, char **argv)
     c.beats = g_array_new (FALSE, FALSE, sizeof (EcgBeat));
     if (o.dump_beats)
       c.rows = g_array_new (FALSE, FALSE, sizeof (gfloat));
+    c.scores = g_array_new (FALSE, FALSE, sizeof (gfloat));
     base = g_strndup (path, g_str_has_suffix (path, ".csv") ?
         strlen (path) - 4 : strlen (path));
     name = g_path_get_basename (base);
@@ -429,6 +680,17 @@ main (int argc, char **argv)
     g_print ("%-8s beats=%5u tp=%5u fn=%4u fp=%4u Se=%6.2f +P=%6.2f\n",
         name, ref->len, tp, fn, fp, pct (tp, tp + fn), pct (tp, tp + fp));
 
+    for (k = 0; o.auc && k < c.beats->len && k < c.scores->len; k++) {
+      const EcgBeat *b = &g_array_index (c.beats, EcgBeat, k);
+      Scored sc;
+
+      sc.cls = aami_class (nearest_symbol (ref, sym, to_input (b->rpeak,
+                  o.rate), tol));
+      sc.score = g_array_index (c.scores, gfloat, k);
+      if (sc.cls)
+        g_array_append_val (scored, sc);
+    }
+
   next:
     if (ref)
       g_array_unref (ref);
@@ -436,6 +698,7 @@ main (int argc, char **argv)
       g_string_free (sym, TRUE);
     g_array_unref (c.gates);
     g_array_unref (c.beats);
+    g_array_unref (c.scores);
     if (c.rows)
       g_array_unref (c.rows);
     g_free (base);
@@ -446,6 +709,19 @@ main (int argc, char **argv)
   if (T + FN + FP > 0)
     g_print ("TOTAL tp=%u fn=%u fp=%u Se=%.2f +P=%.2f\n", T, FN, FP,
         pct (T, T + FN), pct (T, T + FP));
+  if (o.auc) {
+    guint nv, nn, nsvf, n2;
+    gdouble v = roc_auc (scored, "V", &nv, &nn);
+    gdouble svf = roc_auc (scored, "SVF", &nsvf, &n2);
+
+    g_print ("classes N=%u V=%u S+V+F=%u (beats matched to a reference beat: "
+        "%u)\n", nn, nv, nsvf, scored->len);
+    g_print ("AUC V-vs-N=%.4f SVF-vs-N=%.4f beats=%u\n", v, svf, scored->len);
+  }
+out:
+  g_array_unref (scored);
+  g_free (o.model);
+  g_free (o.train);
   g_free (o.column);
   g_free (o.gates_file);
   g_free (o.dump_beats);

@@ -143,6 +143,17 @@ ecg_buffer_get_beat_meta (GstBuffer * buffer)
 /* Caps of the beat stream: a buffer holds K rows of `length` floats. */
 #define ECG_BEATS_CAPS_NAME "application/x-ecg-beats"
 
+/* Caps of the score stream: a buffer holds K records of
+ * ECG_SCORE_RECORD_FLOATS (latent-dims) floats: mu[D], logvar[D], the
+ * reconstruction error (mean squared error of decode (mu)), the outlier
+ * score, and the outlier flag (0 or 1).  The beat meta of the beats buffer
+ * is carried over, one record per beat. */
+#define ECG_SCORES_CAPS_NAME "application/x-ecg-scores"
+#define ECG_SCORE_RECORD_FLOATS(d) (2 * (d) + 3)
+#define ECG_SCORE_ERROR(d) (2 * (d))
+#define ECG_SCORE_SCORE(d) (2 * (d) + 1)
+#define ECG_SCORE_OUTLIER(d) (2 * (d) + 2)
+
 G_END_DECLS
 
 #endif /* __ECG_META_H__ */

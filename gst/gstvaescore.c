@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright (C) 2026 The gst-ecg authors
+ */
+/**
+ * SECTION:element-vaescore
+ * @title: vaescore
+ *
+ * Scores every beat with a LightVAE (the seed's model) and flags the
+ * outliers.  Input is `application/x-ecg-beats` (K rows of L floats), output
+ * `application/x-ecg-scores, latent-dims=2`: per beat the latent mean and
+ * log-variance, the reconstruction error of decode(mean), the outlier score
+ * and the outlier flag (see ecg/ecgmeta.h).  The beat meta is carried over;
+ * a beats buffer without one (from appsrc, or filesrc with caps) gets
+ * records numbered from the buffer's position with no RR interval.  The
+ * input rows stay attached to the output as its parent buffer, so that
+ * latentsink can draw the beats.
+ *
+ * The score combines the reconstruction error, the distance of the latent
+ * mean from the patient's usual beats and the prematurity of the RR
+ * interval, each relative to the model's calibration (docs/vaescore.md).
+ * With #GstVaeScore:adapt the reference is learned from the first minutes
+ * of this stream instead.  A beat is an outlier when its score exceeds
+ * #GstVaeScore:threshold (default: the threshold calibrated at training
+ * time); each outlier posts an element message named `ecg-outlier` with
+ * `time` and `rpeak-time` (guint64 stream time in nanoseconds), `rpeak`
+ * (guint64 sample), `rr` (gdouble seconds, 0 if unknown), `score` and
+ * `threshold` (gdouble).
+ *
+ * #GstVaeScore:model names a safetensors file written by vaetrain or by
+ * PyTorch; unset, the model installed with the plugin is used.  A model
+ * trained for another sample rate or beat length is refused with an error
+ * that names the fix.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m csvecgsrc location=119.csv column=MLII rate=360 ! audioresample ! audio/x-raw,rate=250 ! rickerconv ! nmsgate ! beatembed ! vaescore ! fakesink
+ * ]| Prints an ecg-outlier message for each abnormal beat.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "gstvaescore.h"
+#include "gstecgutils.h"
+#include "gstvaemodel.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_vae_score_debug);
+#define GST_CAT_DEFAULT gst_vae_score_debug
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_THRESHOLD -1.0
+#define DEFAULT_ADAPT FALSE
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_THRESHOLD,
+  PROP_ADAPT,
+  PROP_OUTLIERS,
+};
+
+#define SINK_CAPS \
+  ECG_BEATS_CAPS_NAME ", format = (string) F32LE, " \
+  "length = (int) [ 1, 65536 ], rate = (int) [ 1, 100000 ]"
+#define SRC_CAPS \
+  ECG_SCORES_CAPS_NAME ", format = (string) F32LE, " \
+  "latent-dims = (int) 2, rate = (int) [ 1, 100000 ]"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SINK_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
+
+struct _GstVaeScore
+{
+  GstBaseTransform parent;
+
+  /* properties, GST_OBJECT_LOCK */
+  gchar *model_path;
+  gdouble threshold;
+  gboolean adapt;
+  guint64 n_outliers;           /* statistic */
+
+  /* set in start(), streaming thread */
+  EcgVaeModel *model;
+  gchar *model_used;
+  ScoreState *score;
+  gdouble thr;
+
+  /* negotiated */
+  gint rate;
+  gint length;
+
+  /* streaming state and scratch, grown to the largest buffer */
+  guint64 beats_seen;
+  gsize cap;
+  gfloat *rows, *mu, *logvar, *err, *scores;
+  guint64 *rr;
+  guint32 *flags;
+  gpointer workspace;
+};
+
+#define gst_vae_score_parent_class parent_class
+G_DEFINE_TYPE (GstVaeScore, gst_vae_score, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (vaescore, "vaescore", GST_RANK_NONE,
+    GST_TYPE_VAE_SCORE);
+
+static void gst_vae_score_finalize (GObject * object);
+static void gst_vae_score_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_vae_score_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean gst_vae_score_start (GstBaseTransform * trans);
+static GstCaps *gst_vae_score_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter);
+static gboolean gst_vae_score_set_caps (GstBaseTransform * trans,
+    GstCaps * incaps, GstCaps * outcaps);
+static gboolean gst_vae_score_transform_size (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, gsize size,
+    GstCaps * othercaps, gsize * othersize);
+static GstFlowReturn gst_vae_score_transform (GstBaseTransform * trans,
+    GstBuffer * inbuf, GstBuffer * outbuf);
+static gboolean gst_vae_score_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
+static gboolean gst_vae_score_stop (GstBaseTransform * trans);
+
+static void
+gst_vae_score_class_init (GstVaeScoreClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+
+  gobject_class->finalize = gst_vae_score_finalize;
+  gobject_class->set_property = gst_vae_score_set_property;
+  gobject_class->get_property = gst_vae_score_get_property;
+
+  /**
+   * GstVaeScore:model:
+   *
+   * Path of the model (safetensors).  Unset: the model installed with the
+   * plugin.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "LightVAE model file (safetensors); unset = the bundled model",
+          DEFAULT_MODEL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstVaeScore:threshold:
+   *
+   * Score above which a beat is an outlier; negative = the threshold
+   * calibrated with the model.
+   */
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_double ("threshold", "Threshold",
+          "Outlier score threshold (negative = the model's calibration)",
+          -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstVaeScore:adapt:
+   *
+   * Learn the patient's usual beats from the start of this stream and
+   * score relative to them, instead of relative to the training set.
+   */
+  g_object_class_install_property (gobject_class, PROP_ADAPT,
+      g_param_spec_boolean ("adapt", "Adapt",
+          "Calibrate the score on the first minutes of this stream",
+          DEFAULT_ADAPT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstVaeScore:outliers:
+   *
+   * Outlier beats since the element started.
+   */
+  g_object_class_install_property (gobject_class, PROP_OUTLIERS,
+      g_param_spec_uint64 ("outliers", "Outliers",
+          "Outlier beats since the element started", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "VAE beat scorer", "Filter/Analyzer",
+      "Scores ECG beats with a variational autoencoder and reports outliers",
+      "gst-ecg authors <gst-ecg@example.invalid>");
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_vae_score_start);
+  trans_class->transform_caps =
+      GST_DEBUG_FUNCPTR (gst_vae_score_transform_caps);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_vae_score_set_caps);
+  trans_class->transform_size =
+      GST_DEBUG_FUNCPTR (gst_vae_score_transform_size);
+  trans_class->transform = GST_DEBUG_FUNCPTR (gst_vae_score_transform);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_vae_score_sink_event);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_vae_score_stop);
+  trans_class->passthrough_on_same_caps = FALSE;
+
+  GST_DEBUG_CATEGORY_INIT (gst_vae_score_debug, "vaescore", 0,
+      "VAE beat scorer");
+}
+
+static void
+gst_vae_score_init (GstVaeScore * self)
+{
+  self->model_path = NULL;
+  self->threshold = DEFAULT_THRESHOLD;
+  self->adapt = DEFAULT_ADAPT;
+}
+
+static void
+gst_vae_score_free_scratch (GstVaeScore * self)
+{
+  g_clear_pointer (&self->rows, g_free);
+  g_clear_pointer (&self->mu, g_free);
+  g_clear_pointer (&self->logvar, g_free);
+  g_clear_pointer (&self->err, g_free);
+  g_clear_pointer (&self->scores, g_free);
+  g_clear_pointer (&self->rr, g_free);
+  g_clear_pointer (&self->flags, g_free);
+  g_clear_pointer (&self->workspace, g_free);
+  self->cap = 0;
+}
+
+static void
+gst_vae_score_finalize (GObject * object)
+{
+  GstVaeScore *self = GST_VAE_SCORE (object);
+
+  g_free (self->model_path);
+  g_free (self->model_used);
+  g_clear_pointer (&self->model, ecg_vae_model_free);
+  g_clear_pointer (&self->score, score_state_free);
+  gst_vae_score_free_scratch (self);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_vae_score_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstVaeScore *self = GST_VAE_SCORE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case PROP_THRESHOLD:
+      self->threshold = g_value_get_double (value);
+      break;
+    case PROP_ADAPT:
+      self->adapt = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_vae_score_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstVaeScore *self = GST_VAE_SCORE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_double (value, self->threshold);
+      break;
+    case PROP_ADAPT:
+      g_value_set_boolean (value, self->adapt);
+      break;
+    case PROP_OUTLIERS:
+      g_value_set_uint64 (value, self->n_outliers);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_vae_score_start (GstBaseTransform * trans)
+{
+  GstVaeScore *self = GST_VAE_SCORE (trans);
+  GError *err = NULL;
+  gdouble threshold;
+
+  GST_OBJECT_LOCK (self);
+  g_free (self->model_used);
+  self->model_used = self->model_path && *self->model_path ?
+      g_strdup (self->model_path) : NULL;
+  threshold = self->threshold;
+  self->n_outliers = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->model_used)
+    self->model_used = ecg_vae_model_default_path ();
+
+  g_clear_pointer (&self->model, ecg_vae_model_free);
+  self->model = ecg_vae_model_load (self->model_used, &err);
+  if (!self->model) {
+    ecg_vae_model_post_error (GST_ELEMENT (self), self->model_used, err);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  if (threshold < 0 && !self->model->calibrated) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+        ("The model \"%s\" has no score calibration; set threshold.",
+            self->model_used), ("no calibration keys in __metadata__"));
+    return FALSE;
+  }
+  self->thr = threshold >= 0 ? threshold :
+      score_calibration_threshold (&self->model->cal);
+  self->rate = 0;
+  self->length = 0;
+  self->beats_seen = 0;
+  GST_DEBUG_OBJECT (self, "model %s: %d Hz, %d samples, threshold %g",
+      self->model_used, self->model->rate, self->model->length, self->thr);
+  return TRUE;
+}
+
+static GstCaps *
+gst_vae_score_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter)
+{
+  GstCaps *res = gst_caps_new_empty ();
+  guint i;
+
+  for (i = 0; i < gst_caps_get_size (caps); i++) {
+    const GstStructure *in = gst_caps_get_structure (caps, i);
+    const GValue *rate = gst_structure_get_value (in, "rate");
+    GstStructure *s;
+
+    if (direction == GST_PAD_SINK)
+      s = gst_structure_new (ECG_SCORES_CAPS_NAME, "format", G_TYPE_STRING,
+          "F32LE", "latent-dims", G_TYPE_INT, VAE_LATENT_DIMS, NULL);
+    else
+      s = gst_structure_new (ECG_BEATS_CAPS_NAME, "format", G_TYPE_STRING,
+          "F32LE", "length", GST_TYPE_INT_RANGE, 1, 65536, NULL);
+    if (rate)
+      gst_structure_set_value (s, "rate", rate);
+    else
+      gst_structure_set (s, "rate", GST_TYPE_INT_RANGE, 1, ECG_MAX_RATE,
+          NULL);
+    gst_caps_append_structure (res, s);
+  }
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, res,
+        GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (res);
+    res = tmp;
+  }
+  return res;
+}
+
+static gboolean
+gst_vae_score_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  GstVaeScore *self = GST_VAE_SCORE (trans);
+  GstStructure *s = gst_caps_get_structure (incaps, 0);
+  ScoreConfig cfg;
+  gint rate, length;
+  gboolean adapt;
+
+  if (!gst_structure_get_int (s, "rate", &rate) ||
+      !gst_structure_get_int (s, "length", &length)) {
+    GST_ERROR_OBJECT (self, "incomplete caps %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  if (!self->model)
+    return FALSE;
+
+  /* The caps are valid but the model cannot read them: say how to fix. */
+  if (rate != self->model->rate) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("The model was trained on %d Hz beats but the stream is %d Hz; "
+            "resample before rickerconv (audioresample ! "
+            "audio/x-raw,rate=%d) or use a model trained at %d Hz.",
+            self->model->rate, rate, self->model->rate, rate),
+        ("model %s, caps %" GST_PTR_FORMAT, self->model_used, incaps));
+    return FALSE;
+  }
+  if (length != self->model->length) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("The model expects beats of %d samples but the stream has %d; set "
+            "beatembed length=%d or use a model trained on %d-sample beats.",
+            self->model->length, length, self->model->length, length),
+        ("model %s, caps %" GST_PTR_FORMAT, self->model_used, incaps));
+    return FALSE;
+  }
+
+  GST_OBJECT_LOCK (self);
+  adapt = self->adapt;
+  GST_OBJECT_UNLOCK (self);
+
+  score_config_init (&cfg, rate);
+  cfg.adapt = adapt;
+  g_clear_pointer (&self->score, score_state_free);
+  self->score = score_state_new (&cfg, &self->model->cal);
+  if (!self->score) {
+    GST_ERROR_OBJECT (self, "could not set up the scorer at %d Hz", rate);
+    return FALSE;
+  }
+  self->rate = rate;
+  self->length = length;
+  return TRUE;
+}
+
+static gboolean
+gst_vae_score_transform_size (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, gsize size,
+    GstCaps * othercaps, gsize * othersize)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gsize rec = ECG_SCORE_RECORD_FLOATS (VAE_LATENT_DIMS) * sizeof (gfloat);
+  gint length;
+
+  if (direction == GST_PAD_SINK) {
+    if (!gst_structure_get_int (s, "length", &length) || length <= 0)
+      return FALSE;
+    *othersize = size / (length * sizeof (gfloat)) * rec;
+  } else {
+    s = gst_caps_get_structure (othercaps, 0);
+    if (!gst_structure_get_int (s, "length", &length) || length <= 0)
+      return FALSE;
+    *othersize = size / rec * length * sizeof (gfloat);
+  }
+  return TRUE;
+}
+
+static void
+gst_vae_score_ensure (GstVaeScore * self, gsize k)
+{
+  if (k <= self->cap)
+    return;
+  gst_vae_score_free_scratch (self);
+  self->cap = k;
+  self->rows = g_new (gfloat, k * self->length);
+  self->mu = g_new (gfloat, k * VAE_LATENT_DIMS);
+  self->logvar = g_new (gfloat, k * VAE_LATENT_DIMS);
+  self->err = g_new (gfloat, k);
+  self->scores = g_new (gfloat, k);
+  self->rr = g_new (guint64, k);
+  self->flags = g_new (guint32, k);
+  self->workspace = g_malloc (vae_workspace_size (k));
+}
+
+static void
+gst_vae_score_post_outlier (GstVaeScore * self, const EcgBeat * b,
+    gfloat score)
+{
+  GstStructure *s;
+
+  s = gst_structure_new ("ecg-outlier",
+      "time", G_TYPE_UINT64, gst_util_uint64_scale_int (b->start, GST_SECOND,
+          self->rate),
+      "rpeak-time", G_TYPE_UINT64, gst_util_uint64_scale_int (b->rpeak,
+          GST_SECOND, self->rate),
+      "rpeak", G_TYPE_UINT64, b->rpeak,
+      "rr", G_TYPE_DOUBLE, (gdouble) b->rr / self->rate,
+      "score", G_TYPE_DOUBLE, (gdouble) score,
+      "threshold", G_TYPE_DOUBLE, self->thr, NULL);
+  GST_LOG_OBJECT (self, "outlier %" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
+    GstBuffer * outbuf)
+{
+  GstVaeScore *self = GST_VAE_SCORE (trans);
+  EcgBeatMeta *meta;
+  EcgBeat *synth = NULL;
+  const EcgBeat *beats;
+  GstMapInfo inmap, outmap;
+  gsize k, i, row_bytes, D = VAE_LATENT_DIMS;
+  gsize rec = ECG_SCORE_RECORD_FLOATS (VAE_LATENT_DIMS);
+  guint64 outliers = 0;
+  gint st;
+
+  if (!self->score)
+    goto not_negotiated;
+
+  row_bytes = (gsize) self->length * sizeof (gfloat);
+  if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
+    goto map_failed;
+  k = inmap.size / row_bytes;
+  if (k * row_bytes != inmap.size) {
+    gst_buffer_unmap (inbuf, &inmap);
+    goto bad_size;
+  }
+
+  meta = ecg_buffer_get_beat_meta (inbuf);
+  if (meta && meta->n_beats != k) {
+    gst_buffer_unmap (inbuf, &inmap);
+    goto bad_meta;
+  }
+  if (!meta) {
+    /* rows from appsrc or a file: number them, no RR */
+    synth = g_new0 (EcgBeat, k);
+    for (i = 0; i < k; i++) {
+      synth[i].start = (self->beats_seen + i) * self->length;
+      synth[i].length = self->length;
+      synth[i].rpeak = synth[i].start;
+    }
+  }
+  beats = meta ? meta->beats : synth;
+
+  gst_vae_score_ensure (self, MAX (k, 1));
+  memcpy (self->rows, inmap.data, inmap.size);
+  gst_buffer_unmap (inbuf, &inmap);
+  for (i = 0; i < k; i++) {
+    self->rr[i] = beats[i].rr;
+    self->flags[i] = beats[i].flags;
+  }
+
+  score_prepare_rows_ref (self->rows, k, self->length);
+  st = vae_score_ref (self->model->params, self->rows, k, self->mu,
+      self->logvar, NULL, self->err, self->workspace);
+  if (st != VAE_OK) {
+    g_free (synth);
+    goto score_failed;
+  }
+  score_beats_ref (self->score, self->mu, self->logvar, self->err, self->rr,
+      self->flags, k, self->scores);
+
+  if (!gst_buffer_map (outbuf, &outmap, GST_MAP_WRITE)) {
+    g_free (synth);
+    goto map_failed;
+  }
+  for (i = 0; i < k; i++) {
+    gfloat *r = (gfloat *) outmap.data + i * rec;
+    gboolean outlier = self->scores[i] > self->thr;
+    gsize d;
+
+    for (d = 0; d < D; d++) {
+      r[d] = self->mu[i * D + d];
+      r[D + d] = self->logvar[i * D + d];
+    }
+    r[ECG_SCORE_ERROR (D)] = self->err[i];
+    r[ECG_SCORE_SCORE (D)] = self->scores[i];
+    r[ECG_SCORE_OUTLIER (D)] = outlier ? 1.0f : 0.0f;
+    if (outlier) {
+      outliers++;
+      gst_vae_score_post_outlier (self, &beats[i], self->scores[i]);
+    }
+  }
+  gst_buffer_unmap (outbuf, &outmap);
+
+  if (!ecg_buffer_get_beat_meta (outbuf))
+    ecg_buffer_add_beat_meta (outbuf, beats, k);
+  gst_buffer_add_parent_buffer_meta (outbuf, inbuf);
+  GST_BUFFER_OFFSET (outbuf) = self->beats_seen;
+  GST_BUFFER_OFFSET_END (outbuf) = self->beats_seen + k;
+  self->beats_seen += k;
+  g_free (synth);
+
+  if (outliers) {
+    GST_OBJECT_LOCK (self);
+    self->n_outliers += outliers;
+    GST_OBJECT_UNLOCK (self);
+  }
+  GST_LOG_OBJECT (self, "scored %" G_GSIZE_FORMAT " beats, %" G_GUINT64_FORMAT
+      " outliers", k, outliers);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("no caps before the first buffer"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
+        ("could not map a buffer"));
+    return GST_FLOW_ERROR;
+  }
+bad_size:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+        ("a beats buffer of %" G_GSIZE_FORMAT " bytes is not a whole number "
+            "of %d-sample rows", gst_buffer_get_size (inbuf), self->length));
+    return GST_FLOW_ERROR;
+  }
+bad_meta:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+        ("the beat meta describes %u beats, the buffer holds %" G_GSIZE_FORMAT,
+            meta->n_beats, k));
+    return GST_FLOW_ERROR;
+  }
+score_failed:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, (NULL),
+        ("scoring failed: %s", vae_strerror (st)));
+    return GST_FLOW_ERROR;
+  }
+}
+
+static gboolean
+gst_vae_score_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstVaeScore *self = GST_VAE_SCORE (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_STREAM_START:
+      if (self->score)
+        score_state_reset (self->score);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_vae_score_stop (GstBaseTransform * trans)
+{
+  GstVaeScore *self = GST_VAE_SCORE (trans);
+
+  g_clear_pointer (&self->model, ecg_vae_model_free);
+  g_clear_pointer (&self->score, score_state_free);
+  gst_vae_score_free_scratch (self);
+  return TRUE;
+}
