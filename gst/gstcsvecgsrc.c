@@ -348,6 +348,11 @@ gst_csv_ecg_src_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+
+  /* set now, not in start(): the base class decides on preroll before it;
+   * it takes the object lock itself */
+  if (prop_id == PROP_IS_LIVE)
+    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
 }
 
 static void
@@ -396,7 +401,6 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   gchar *location, *column;
   gint fd_prop, rate;
   guint64 buffer_time;
-  gboolean is_live;
   struct stat st;
 
   GST_OBJECT_LOCK (self);
@@ -405,7 +409,6 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   fd_prop = self->fd_prop;
   rate = self->rate;
   buffer_time = self->buffer_time;
-  is_live = self->is_live;
   self->max_err = self->max_errors;
   self->bad_rows = 0;
   GST_OBJECT_UNLOCK (self);
@@ -459,7 +462,6 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   self->last_good = 0.0f;
   self->done = FALSE;
 
-  gst_base_src_set_live (src, is_live);
   GST_DEBUG_OBJECT (self, "reading %s at %d Hz, %u samples per buffer",
       location ? location : "a file descriptor", rate, self->spb);
   g_free (location);

@@ -15,11 +15,14 @@
  * input rows stay attached to the output as its parent buffer, so that
  * latentsink can draw the beats.
  *
- * The score combines the reconstruction error, the distance of the latent
- * mean from the patient's usual beats and the prematurity of the RR
- * interval, each relative to the model's calibration (docs/vaescore.md).
- * With #GstVaeScore:adapt the reference is learned from the first minutes
- * of this stream instead.  A beat is an outlier when its score exceeds
+ * The score adds three parts, each in robust standard deviations of the
+ * model's calibration beats: how much worse than the patient's usual beat
+ * the VAE rebuilds this one, how far its latent mean lies from the usual
+ * one, and how premature its RR interval is against the median of the
+ * previous eight (docs/vaescore.md).  With #GstVaeScore:adapt (the
+ * default) "usual" means the medians of this stream's last five minutes,
+ * learned from its first 16 beats on: each patient is compared with
+ * themselves.  Without it, the training set's medians are used.  A beat is an outlier when its score exceeds
  * #GstVaeScore:threshold (default: the threshold calibrated at training
  * time); each outlier posts an element message named `ecg-outlier` with
  * `time` and `rpeak-time` (guint64 stream time in nanoseconds), `rpeak`
@@ -29,7 +32,10 @@
  * #GstVaeScore:model names a safetensors file written by vaetrain or by
  * PyTorch; unset, the model installed with the plugin is used.  A model
  * trained for another sample rate or beat length is refused with an error
- * that names the fix.
+ * that names the fix.  A model without score calibration needs an explicit
+ * #GstVaeScore:threshold; its scores are then unscaled (centres 0, scales
+ * 1: the log reconstruction error, the latent distance and the
+ * prematurity add up as they are).
  *
  * ## Example launch line
  * |[
@@ -52,7 +58,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_vae_score_debug);
 
 #define DEFAULT_MODEL NULL
 #define DEFAULT_THRESHOLD -1.0
-#define DEFAULT_ADAPT FALSE
+#define DEFAULT_ADAPT TRUE
 
 enum
 {
@@ -94,6 +100,7 @@ struct _GstVaeScore
   /* negotiated */
   gint rate;
   gint length;
+  GstCaps *refused_caps;        /* caps already reported as unusable */
 
   /* streaming state and scratch, grown to the largest buffer */
   guint64 beats_seen;
@@ -167,12 +174,14 @@ gst_vae_score_class_init (GstVaeScoreClass * klass)
   /**
    * GstVaeScore:adapt:
    *
-   * Learn the patient's usual beats from the start of this stream and
-   * score relative to them, instead of relative to the training set.
+   * Score each beat against this stream's own usual beats (running medians
+   * over the last five minutes, from the 16th beat on) instead of the
+   * training set's.
    */
   g_object_class_install_property (gobject_class, PROP_ADAPT,
       g_param_spec_boolean ("adapt", "Adapt",
-          "Calibrate the score on the first minutes of this stream",
+          "Score against this stream's own usual beats (per-patient "
+          "calibration)",
           DEFAULT_ADAPT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -239,6 +248,7 @@ gst_vae_score_finalize (GObject * object)
   g_free (self->model_used);
   g_clear_pointer (&self->model, ecg_vae_model_free);
   g_clear_pointer (&self->score, score_state_free);
+  gst_clear_caps (&self->refused_caps);
   gst_vae_score_free_scratch (self);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -331,6 +341,7 @@ gst_vae_score_start (GstBaseTransform * trans)
       score_calibration_threshold (&self->model->cal);
   self->rate = 0;
   self->length = 0;
+  gst_clear_caps (&self->refused_caps);
   self->beats_seen = 0;
   GST_DEBUG_OBJECT (self, "model %s: %d Hz, %d samples, threshold %g",
       self->model_used, self->model->rate, self->model->length, self->thr);
@@ -379,6 +390,7 @@ gst_vae_score_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   GstVaeScore *self = GST_VAE_SCORE (trans);
   GstStructure *s = gst_caps_get_structure (incaps, 0);
   ScoreConfig cfg;
+  ScoreCalibration cal;
   gint rate, length;
   gboolean adapt;
 
@@ -390,8 +402,14 @@ gst_vae_score_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   if (!self->model)
     return FALSE;
 
-  /* The caps are valid but the model cannot read them: say how to fix. */
+  /* The caps are valid but the model cannot read them: say how to fix,
+   * once (the sticky caps event comes again with every buffer). */
+  if (self->refused_caps && gst_caps_is_equal (incaps, self->refused_caps)) {
+    GST_DEBUG_OBJECT (self, "caps already refused");
+    return FALSE;
+  }
   if (rate != self->model->rate) {
+    gst_caps_replace (&self->refused_caps, incaps);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The model was trained on %d Hz beats but the stream is %d Hz; "
             "resample before rickerconv (audioresample ! "
@@ -401,6 +419,7 @@ gst_vae_score_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     return FALSE;
   }
   if (length != self->model->length) {
+    gst_caps_replace (&self->refused_caps, incaps);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The model expects beats of %d samples but the stream has %d; set "
             "beatembed length=%d or use a model trained on %d-sample beats.",
@@ -415,8 +434,17 @@ gst_vae_score_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
   score_config_init (&cfg, rate);
   cfg.adapt = adapt;
+  if (self->model->calibrated) {
+    cal = self->model->cal;
+  } else {
+    /* start() made sure a threshold is set; score without scaling */
+    memset (&cal, 0, sizeof (cal));
+    cal.lerr_scale = 1.0;
+    cal.mu_scale[0] = cal.mu_scale[1] = 1.0;
+    cal.score_scale = 1.0;
+  }
   g_clear_pointer (&self->score, score_state_free);
-  self->score = score_state_new (&cfg, &self->model->cal);
+  self->score = score_state_new (&cfg, &cal);
   if (!self->score) {
     GST_ERROR_OBJECT (self, "could not set up the scorer at %d Hz", rate);
     return FALSE;
@@ -535,7 +563,10 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     self->flags[i] = beats[i].flags;
   }
 
-  score_prepare_rows_ref (self->rows, k, self->length);
+  /* row by row: a row with a non-finite sample stops the kernel, and the
+   * rows after it must still be prepared (the bad one scores NaN) */
+  for (i = 0; i < k; i++)
+    score_prepare_rows_ref (self->rows + i * self->length, 1, self->length);
   st = vae_score_ref (self->model->params, self->rows, k, self->mu,
       self->logvar, NULL, self->err, self->workspace);
   if (st != VAE_OK) {
@@ -644,6 +675,7 @@ gst_vae_score_stop (GstBaseTransform * trans)
 
   g_clear_pointer (&self->model, ecg_vae_model_free);
   g_clear_pointer (&self->score, score_state_free);
+  gst_clear_caps (&self->refused_caps);
   gst_vae_score_free_scratch (self);
   return TRUE;
 }

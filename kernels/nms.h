@@ -14,8 +14,10 @@
  *   (nms_seed_ref in nms_ref.c); threshold > 0 adds a fixed floor on y.
  * - threshold < 0 (default): the adaptive detector (nms_adaptive_ref in
  *   nms_ref.c): dual adaptive thresholds on |y| peaks, refractory period,
- *   T-wave rejection, searchback, absolute noise floor. It never reports
- *   beats on flat lines, in pauses or in small noise.
+ *   T-wave rejection, searchback, absolute noise floor, and a
+ *   signal-quality gate (kurtosis of y around each beat) that reports no
+ *   beats while the signal is unreadable noise. It never reports beats on
+ *   flat lines, in pauses or in small noise.
  *
  * No allocation happens after nms_detector_new (); memory is bounded by the
  * configuration, not by the stream length.
@@ -55,6 +57,10 @@ typedef struct NmsDetector NmsDetector;
  * @lookahead_s: adaptive rule: how long a candidate may wait for a decision
  *     (learning, searchback), in seconds (default 1.5 s). Bounds the
  *     latency.
+ * @quality_gate: adaptive rule: 1 (default) reports a beat only where the
+ *     signal around it is readable (signal-quality index, see
+ *     nms_adaptive_ref in nms_ref.c), so noise gives no beats; 0 reports
+ *     every detected beat.
  *
  * Detector configuration. Fill it with nms_config_init () first.
  */
@@ -67,6 +73,7 @@ typedef struct
   int ricker_window;
   double min_amplitude;
   double lookahead_s;
+  int quality_gate;
 } NmsConfig;
 
 /**

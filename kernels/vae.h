@@ -152,11 +152,18 @@ typedef struct
 void vae_train_init_ref (VaeTrainState * st, float *params, float *m,
     float *v, uint64_t seed);
 
+/* For vae_train_epoch_ref () on n_beats beats with st->batch_size ==
+ * batch_size (a different batch size needs a new workspace) */
 size_t vae_train_workspace_size (size_t n_beats, size_t batch_size);
 
 /* One epoch over n_beats beats (n_beats x 256) in a fresh shuffled order,
- * minibatches of st->batch_size with the last partial one included.
- * mean_loss (nullable): the sum of the minibatch losses over n_beats. */
+ * minibatches of st->batch_size with the last partial one included (as
+ * PyTorch's DataLoader without drop_last), one Adam step each.
+ * RNG use, in order: the shuffle (perm = identity, then Fisher-Yates from
+ * the top with j = vae_rng_below (i + 1)), then per minibatch 2 x rows
+ * normals for eps.  mean_loss (nullable): the sum of the minibatch losses
+ * divided by n_beats.  VAE_ERR_NONFINITE when a loss is NaN or infinite
+ * (the parameters keep the last finite step). */
 int vae_train_epoch_ref (VaeTrainState * st, const float *beats,
     size_t n_beats, void *workspace, double *mean_loss);
 

@@ -154,60 +154,69 @@ typedef struct
 } Beat;
 
 static size_t
-beat_alloc (float **p, float *base, size_t off, int C, int L)
+beat_alloc (float **p, float *base, int clear, size_t off, int C, int L)
 {
   size_t n = (size_t) C * ROW (L);
+  int c;
 
-  if (base != NULL)
+  if (base != NULL) {
     *p = base + off + PAD;
+    /* everything but the data, which each beat writes before reading */
+    for (c = 0; clear && c < C; c++) {
+      memset (base + off + (size_t) c * ROW (L), 0, PAD * sizeof (float));
+      memset (base + off + (size_t) c * ROW (L) + PAD + L, 0,
+          PAD * sizeof (float));
+    }
+  }
   return off + n;
 }
 
-/* Lays the scratch out from @base (NULL: only sizes it); returns floats */
+/* Lays the scratch out from @base (NULL: only sizes it), zeroing the pads
+ * if @clear; returns its size in floats */
 static size_t
-beat_setup (Beat * bt, float *base)
+beat_setup (Beat * bt, float *base, int clear)
 {
   size_t o = 0;
 
-  o = beat_alloc (&bt->x, base, o, 1, 256);
-  o = beat_alloc (&bt->a0, base, o, 4, 256);
-  o = beat_alloc (&bt->s0, base, o, 4, 256);
-  o = beat_alloc (&bt->g0, base, o, 4, 256);
-  o = beat_alloc (&bt->h1, base, o, 4, 128);
-  o = beat_alloc (&bt->a1, base, o, 8, 128);
-  o = beat_alloc (&bt->s1, base, o, 8, 128);
-  o = beat_alloc (&bt->g1, base, o, 8, 128);
-  o = beat_alloc (&bt->h2, base, o, 8, 64);
-  o = beat_alloc (&bt->a2, base, o, 16, 64);
-  o = beat_alloc (&bt->s2, base, o, 16, 64);
-  o = beat_alloc (&bt->g2, base, o, 16, 64);
-  o = beat_alloc (&bt->h3, base, o, 16, 32);
+  o = beat_alloc (&bt->x, base, clear, o, 1, 256);
+  o = beat_alloc (&bt->a0, base, clear, o, 4, 256);
+  o = beat_alloc (&bt->s0, base, clear, o, 4, 256);
+  o = beat_alloc (&bt->g0, base, clear, o, 4, 256);
+  o = beat_alloc (&bt->h1, base, clear, o, 4, 128);
+  o = beat_alloc (&bt->a1, base, clear, o, 8, 128);
+  o = beat_alloc (&bt->s1, base, clear, o, 8, 128);
+  o = beat_alloc (&bt->g1, base, clear, o, 8, 128);
+  o = beat_alloc (&bt->h2, base, clear, o, 8, 64);
+  o = beat_alloc (&bt->a2, base, clear, o, 16, 64);
+  o = beat_alloc (&bt->s2, base, clear, o, 16, 64);
+  o = beat_alloc (&bt->g2, base, clear, o, 16, 64);
+  o = beat_alloc (&bt->h3, base, clear, o, 16, 32);
 
-  o = beat_alloc (&bt->r0, base, o, 8, 32);
-  o = beat_alloc (&bt->u0, base, o, 8, 64);
-  o = beat_alloc (&bt->a3, base, o, 4, 64);
-  o = beat_alloc (&bt->s3, base, o, 4, 64);
-  o = beat_alloc (&bt->g3, base, o, 4, 64);
-  o = beat_alloc (&bt->u1, base, o, 4, 128);
-  o = beat_alloc (&bt->a4, base, o, 2, 128);
-  o = beat_alloc (&bt->s4, base, o, 2, 128);
-  o = beat_alloc (&bt->g4, base, o, 2, 128);
-  o = beat_alloc (&bt->u2, base, o, 2, 256);
-  o = beat_alloc (&bt->r, base, o, 1, 256);
+  o = beat_alloc (&bt->r0, base, clear, o, 8, 32);
+  o = beat_alloc (&bt->u0, base, clear, o, 8, 64);
+  o = beat_alloc (&bt->a3, base, clear, o, 4, 64);
+  o = beat_alloc (&bt->s3, base, clear, o, 4, 64);
+  o = beat_alloc (&bt->g3, base, clear, o, 4, 64);
+  o = beat_alloc (&bt->u1, base, clear, o, 4, 128);
+  o = beat_alloc (&bt->a4, base, clear, o, 2, 128);
+  o = beat_alloc (&bt->s4, base, clear, o, 2, 128);
+  o = beat_alloc (&bt->g4, base, clear, o, 2, 128);
+  o = beat_alloc (&bt->u2, base, clear, o, 2, 256);
+  o = beat_alloc (&bt->r, base, clear, o, 1, 256);
 
-  o = beat_alloc (&bt->dr, base, o, 1, 256);
-  o = beat_alloc (&bt->du2, base, o, 2, 256);
-  o = beat_alloc (&bt->da4, base, o, 2, 128);
-  o = beat_alloc (&bt->du1, base, o, 4, 128);
-  o = beat_alloc (&bt->da3, base, o, 4, 64);
-  o = beat_alloc (&bt->du0, base, o, 8, 64);
-  o = beat_alloc (&bt->dr0, base, o, 8, 32);
-  o = beat_alloc (&bt->dh3, base, o, 16, 32);
-  o = beat_alloc (&bt->da2, base, o, 16, 64);
-  o = beat_alloc (&bt->dh2, base, o, 8, 64);
-  o = beat_alloc (&bt->da1, base, o, 8, 128);
-  o = beat_alloc (&bt->dh1, base, o, 4, 128);
-  o = beat_alloc (&bt->da0, base, o, 4, 256);
+  o = beat_alloc (&bt->dr, base, clear, o, 1, 256);
+  o = beat_alloc (&bt->du2, base, clear, o, 2, 256);
+  o = beat_alloc (&bt->da4, base, clear, o, 2, 128);
+  o = beat_alloc (&bt->du1, base, clear, o, 4, 128);
+  o = beat_alloc (&bt->da3, base, clear, o, 4, 64);
+  o = beat_alloc (&bt->du0, base, clear, o, 8, 64);
+  o = beat_alloc (&bt->dr0, base, clear, o, 8, 32);
+  o = beat_alloc (&bt->dh3, base, clear, o, 16, 32);
+  o = beat_alloc (&bt->da2, base, clear, o, 16, 64);
+  o = beat_alloc (&bt->dh2, base, clear, o, 8, 64);
+  o = beat_alloc (&bt->da1, base, clear, o, 8, 128);
+  o = beat_alloc (&bt->dh1, base, clear, o, 4, 128);
+  o = beat_alloc (&bt->da0, base, clear, o, 4, 256);
   return o;
 }
 
@@ -217,7 +226,7 @@ static size_t
 slot_bytes (void)
 {
   Beat bt;
-  size_t n = beat_setup (&bt, NULL) * sizeof (float)
+  size_t n = beat_setup (&bt, NULL, 0) * sizeof (float)
       + VAE_N_PARAMS * sizeof (double);
 
   return (n + 63) & ~(size_t) 63;
@@ -768,7 +777,7 @@ run_encode (Job * jb)
   Beat bt;
   size_t b;
 
-  beat_setup (&bt, (float *) jb->slot);
+  beat_setup (&bt, (float *) jb->slot, 0);
   for (b = jb->b0; b < jb->b1; b++) {
     encode_beat (jb->params, &bt, jb->x + b * VAE_BEAT_LENGTH);
     jb->mu[2 * b] = (float) bt.mu[0];
@@ -784,7 +793,7 @@ run_decode (Job * jb)
   Beat bt;
   size_t b;
 
-  beat_setup (&bt, (float *) jb->slot);
+  beat_setup (&bt, (float *) jb->slot, 0);
   for (b = jb->b0; b < jb->b1; b++) {
     decode_beat (jb->params, &bt, jb->z[2 * b], jb->z[2 * b + 1]);
     memcpy (jb->recon + b * VAE_BEAT_LENGTH, bt.r,
@@ -799,7 +808,7 @@ run_score (Job * jb)
   size_t b;
   int t;
 
-  beat_setup (&bt, (float *) jb->slot);
+  beat_setup (&bt, (float *) jb->slot, 0);
   for (b = jb->b0; b < jb->b1; b++) {
     float mu0, mu1;
 
@@ -835,7 +844,7 @@ static void VAE_CLONES
 run_loss_grad (Job * jb)
 {
   Beat bt;
-  size_t b, n = beat_setup (&bt, (float *) jb->slot);
+  size_t b, n = beat_setup (&bt, (float *) jb->slot, 0);
   double *g = (double *) (jb->slot + n * sizeof (float));
   double loss = 0.0;
 
@@ -853,8 +862,7 @@ job_thread (void *arg)
   Job *jb = arg;
   Beat bt;
 
-  /* the zero pads of the scratch rows */
-  memset (jb->slot, 0, beat_setup (&bt, NULL) * sizeof (float));
+  beat_setup (&bt, (float *) jb->slot, 1);
   switch (jb->kind) {
     case JOB_ENCODE:
       run_encode (jb);
@@ -905,6 +913,8 @@ run_jobs (const Job * proto, size_t batch, void *workspace, Job * jobs)
   return n;
 }
 
+/* mu, logvar = encode (x): encode_beat () per beat, beats split over
+ * threads; mu and logvar are formed in double and rounded to float */
 int
 vae_encode_ref (const float *params, const float *x, size_t batch,
     float *mu, float *logvar, void *workspace)
@@ -926,6 +936,7 @@ vae_encode_ref (const float *params, const float *x, size_t batch,
   return VAE_OK;
 }
 
+/* recon = decode (z): decode_beat () per beat */
 int
 vae_decode_ref (const float *params, const float *z, size_t batch,
     float *recon, void *workspace)
@@ -946,6 +957,8 @@ vae_decode_ref (const float *params, const float *z, size_t batch,
   return VAE_OK;
 }
 
+/* encode_beat () then decode_beat () at z = mu, in one pass over each beat;
+ * err[b] = 1/256 sum_j (recon[b,j] - x[b,j])^2 in double */
 int
 vae_score_ref (const float *params, const float *x, size_t batch,
     float *mu, float *logvar, float *recon, float *err, void *workspace)
@@ -968,13 +981,16 @@ vae_score_ref (const float *params, const float *x, size_t batch,
   return VAE_OK;
 }
 
+/* loss = sum over the batch of loss_grad_beat () (see there for the maths);
+ * grad = the sum of the per-thread double accumulators, in thread order,
+ * rounded to float */
 int
 vae_loss_grad_ref (const float *params, const float *x, const float *eps,
     size_t batch, float *grad, double *loss, void *workspace)
 {
   Job proto, jobs[VAE_MAX_THREADS];
   Beat bt;
-  size_t off = beat_setup (&bt, NULL) * sizeof (float), i;
+  size_t off = beat_setup (&bt, NULL, 0) * sizeof (float), i;
   double total = 0.0;
   int n, t;
 

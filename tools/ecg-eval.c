@@ -39,7 +39,7 @@ typedef struct
   gchar *dump_beats;
   gboolean auc;
   gchar *model;
-  gboolean adapt;
+  gboolean no_adapt;
   gchar *train;
   gint epochs;
   gint64 seed;
@@ -147,7 +147,8 @@ run_record (const Options * o, const gchar * path, Collect * c)
 
     desc = g_strdup_printf ("%s ! vaescore name=score %s%s%s %s ! "
         "fakesink sync=false", front, model ? "model=\"" : "",
-        model ? model : "", model ? "\"" : "", o->adapt ? "adapt=true" : "");
+        model ? model : "", model ? "\"" : "",
+        o->no_adapt ? "adapt=false" : "");
     g_free (model);
   } else {
     desc = g_strdup_printf ("%s ! fakesink sync=false", front);
@@ -581,8 +582,9 @@ main (int argc, char **argv)
         NULL},
     {"model", 0, 0, G_OPTION_ARG_FILENAME, &o.model,
         "Model for --auc (default: the bundled model)", "FILE"},
-    {"adapt", 0, 0, G_OPTION_ARG_NONE, &o.adapt,
-        "With --auc: vaescore adapt=true (per-patient calibration)", NULL},
+    {"no-adapt", 0, 0, G_OPTION_ARG_NONE, &o.no_adapt,
+        "With --auc: vaescore adapt=false (no per-patient calibration)",
+        NULL},
     {"train", 0, 0, G_OPTION_ARG_FILENAME, &o.train,
         "Train a model with vaetrain on all the records and write it to FILE",
         "FILE"},
