@@ -50,6 +50,10 @@ struct ScoreState
   double a_dt[SCORE_ADAPT_MAX_BEATS];   /* stream time to the next entry */
   double a_span;                /* sum of a_dt over the ring */
   int a_n, a_head;
+  /* the same values kept sorted, so each median costs O(1) and each
+   * update one binary search and one memmove */
+  double s_lerr[SCORE_ADAPT_MAX_BEATS];
+  double s_mu[SCORE_LATENT_DIMS][SCORE_ADAPT_MAX_BEATS];
 
   double scratch[SCORE_ADAPT_MAX_BEATS];
 };
@@ -279,16 +283,61 @@ rr_push (ScoreState * st, double rr)
   }
 }
 
-/* Median of one adapt ring column (a full or partial ring; order does not
- * matter for a median) */
+/* Median of a sorted column of n >= 1 values (as median_inplace) */
 static double
-adapt_median (ScoreState * st, const double *col)
+sorted_median (const double *x, int n)
 {
-  int i;
+  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
 
-  for (i = 0; i < st->a_n; i++)
-    st->scratch[i] = col[(st->a_head + i) % SCORE_ADAPT_MAX_BEATS];
-  return median_inplace (st->scratch, st->a_n);
+/* First index of a sorted column of n values whose value is >= v */
+static int
+sorted_lower_bound (const double *x, int n, double v)
+{
+  int lo = 0, hi = n;
+
+  while (lo < hi) {
+    int m = (lo + hi) / 2;
+
+    if (x[m] < v)
+      lo = m + 1;
+    else
+      hi = m;
+  }
+  return lo;
+}
+
+static void
+sorted_insert (double *x, int n, double v)
+{
+  int i = sorted_lower_bound (x, n, v);
+
+  memmove (x + i + 1, x + i, (size_t) (n - i) * sizeof (double));
+  x[i] = v;
+}
+
+/* Removes one entry equal to v (present: it was inserted before) */
+static void
+sorted_remove (double *x, int n, double v)
+{
+  int i = sorted_lower_bound (x, n, v);
+
+  if (i < n)
+    memmove (x + i, x + i + 1, (size_t) (n - i - 1) * sizeof (double));
+}
+
+/* Drops the oldest ring entry from the ring and the sorted columns */
+static void
+adapt_pop (ScoreState * st)
+{
+  int h = st->a_head, d;
+
+  sorted_remove (st->s_lerr, st->a_n, st->a_lerr[h]);
+  for (d = 0; d < SCORE_LATENT_DIMS; d++)
+    sorted_remove (st->s_mu[d], st->a_n, st->a_mu[d][h]);
+  st->a_span -= st->a_dt[h];
+  st->a_head = (h + 1) % SCORE_ADAPT_MAX_BEATS;
+  st->a_n--;
 }
 
 /* Appends a beat that arrived dt samples after the previous one, then
@@ -305,22 +354,19 @@ adapt_push (ScoreState * st, double lerr, const float *mu, double dt)
     st->a_dt[last] = dt;
     st->a_span += dt;
   }
-  if (st->a_n == SCORE_ADAPT_MAX_BEATS) {
-    st->a_span -= st->a_dt[st->a_head];
-    st->a_head = (st->a_head + 1) % SCORE_ADAPT_MAX_BEATS;
-    st->a_n--;
-  }
+  if (st->a_n == SCORE_ADAPT_MAX_BEATS)
+    adapt_pop (st);
   tail = (st->a_head + st->a_n) % SCORE_ADAPT_MAX_BEATS;
   st->a_lerr[tail] = lerr;
-  for (d = 0; d < SCORE_LATENT_DIMS; d++)
+  sorted_insert (st->s_lerr, st->a_n, lerr);
+  for (d = 0; d < SCORE_LATENT_DIMS; d++) {
     st->a_mu[d][tail] = mu[d];
+    sorted_insert (st->s_mu[d], st->a_n, mu[d]);
+  }
   st->a_dt[tail] = 0.0;
   st->a_n++;
-  while (st->a_n > 1 && st->a_span > st->window) {
-    st->a_span -= st->a_dt[st->a_head];
-    st->a_head = (st->a_head + 1) % SCORE_ADAPT_MAX_BEATS;
-    st->a_n--;
-  }
+  while (st->a_n > 1 && st->a_span > st->window)
+    adapt_pop (st);
   if (st->a_n == 1)
     st->a_span = 0.0;
 }
@@ -363,9 +409,9 @@ score_one (ScoreState * st, const float *mu, float err, uint64_t rr,
   }
 
   if (cfg->adapt && st->a_n >= cfg->adapt_min_beats) {
-    c_l = adapt_median (st, st->a_lerr);
+    c_l = sorted_median (st->s_lerr, st->a_n);
     for (d = 0; d < SCORE_LATENT_DIMS; d++)
-      c_mu[d] = adapt_median (st, st->a_mu[d]);
+      c_mu[d] = sorted_median (st->s_mu[d], st->a_n);
   } else {
     c_l = cal->lerr_centre;
     for (d = 0; d < SCORE_LATENT_DIMS; d++)
