@@ -115,7 +115,8 @@ struct _GstLatentSink
   gfloat threshold_seen;        /* lowest score flagged as outlier */
   GstClockTime next_plot;
   GstClockTime next_summary;
-  GstClockTime last_time;
+  GstClockTime last_time;       /* start of the last beat */
+  GstClockTime last_end;        /* end of the last beat */
   guint iv_beats, iv_outliers, iv_gaps, iv_rr_n;
   gdouble iv_rr_sum;
   guint64 total_beats, total_outliers;
@@ -350,6 +351,7 @@ gst_latent_sink_start (GstBaseSink * sink)
   self->next_summary = sum_iv > 0 ? (GstClockTime) (sum_iv * GST_SECOND) :
       GST_CLOCK_TIME_NONE;
   self->last_time = 0;
+  self->last_end = 0;
   self->iv_beats = self->iv_outliers = self->iv_gaps = self->iv_rr_n = 0;
   self->iv_rr_sum = 0.0;
   self->total_beats = self->total_outliers = 0;
@@ -654,6 +656,17 @@ gst_latent_sink_post_summary (GstLatentSink * self, GstClockTime end)
   self->iv_rr_sum = 0.0;
 }
 
+/* %g is locale-dependent; g_ascii_formatd is not.  JSON has no NaN or
+ * infinity (vaescore scores a row with a non-finite sample NaN): null. */
+static const gchar *
+gst_latent_sink_num (GstLatentSink * self, gchar * buf, gsize size,
+    gdouble v)
+{
+  if (self->json && !isfinite (v))
+    return "null";
+  return g_ascii_formatd (buf, size, "%.7g", v);
+}
+
 static gboolean
 gst_latent_sink_write_row (GstLatentSink * self, const EcgBeat * b,
     const gfloat * rec)
@@ -664,8 +677,7 @@ gst_latent_sink_write_row (GstLatentSink * self, const EcgBeat * b,
   gdouble rr = (gdouble) b->rr / self->rate;
   gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-  /* %g is locale-dependent; g_ascii_formatd is not */
-#define NUM(v) g_ascii_formatd (buf, sizeof (buf), "%.7g", (gdouble) (v))
+#define NUM(v) gst_latent_sink_num (self, buf, sizeof (buf), (gdouble) (v))
   if (self->json) {
     fprintf (self->out, "{\"time\": %s", NUM (t));
     fprintf (self->out, ", \"rpeak_time\": %s", NUM (tr));
@@ -777,6 +789,8 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
       }
     }
     self->last_time = t;
+    self->last_end = gst_util_uint64_scale_int (b->start + b->length,
+        GST_SECOND, self->rate);
   }
   if (have_rows)
     gst_buffer_unmap (rows_meta->buffer, &rows_map);
@@ -836,7 +850,7 @@ gst_latent_sink_event (GstBaseSink * sink, GstEvent * event)
           ("Could not write to file \"%s\".", self->out_path),
           GST_ERROR_SYSTEM);
     gst_latent_sink_plot (self);
-    gst_latent_sink_post_summary (self, self->last_time);
+    gst_latent_sink_post_summary (self, self->last_end);
   }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }

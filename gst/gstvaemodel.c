@@ -6,7 +6,9 @@
  * latent_dims, input (the row preparation, score_input_name ()) and
  * score_calibration (score_calibration_to_kv () text).  Files written by
  * PyTorch carry no calibration; they load, and vaescore then needs an
- * explicit threshold.
+ * explicit threshold.  They carry no input either, and are taken to expect
+ * the seed's raw rows (input=raw); vaetrain always writes the key.  A file
+ * that names a preparation this plugin does not know is refused.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -127,12 +129,14 @@ ecg_vae_model_load (const gchar * path, GError ** error)
   if (m->length != VAE_BEAT_LENGTH || m->latent_dims != VAE_LATENT_DIMS)
     goto bad_meta;
 
+  /* files without the key come from PyTorch: the seed feeds raw rows */
   v = safetensors_get_metadata (f, "input");
-  m->input = g_strdup (v ? v : "raw");
-  if (g_strcmp0 (m->input, score_input_name ()) != 0) {
+  m->input = g_strdup (v ? v : ECG_VAE_INPUT_RAW);
+  if (g_strcmp0 (m->input, ECG_VAE_INPUT_RAW) != 0 &&
+      g_strcmp0 (m->input, score_input_name ()) != 0) {
     g_set_error (error, ECG_VAE_MODEL_ERROR, ECG_VAE_MODEL_ERROR_SHAPE,
-        "the model was trained on \"%s\" rows, this plugin prepares \"%s\"",
-        m->input, score_input_name ());
+        "the model was trained on \"%s\" rows; this plugin prepares \"%s\" "
+        "or \"%s\" rows", m->input, ECG_VAE_INPUT_RAW, score_input_name ());
     safetensors_free (f);
     return NULL;
   }

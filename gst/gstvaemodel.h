@@ -34,13 +34,18 @@ typedef enum
   ECG_VAE_MODEL_ERROR_WRITE,
 } EcgVaeModelError;
 
+/* Row preparation of a model that takes the beats as they are (the seed's
+ * models, files written by PyTorch); the other one vaescore knows is
+ * score_input_name (). */
+#define ECG_VAE_INPUT_RAW "raw"
+
 typedef struct
 {
   gfloat params[VAE_N_PARAMS];
   gint rate;                    /* Hz of the beats it was trained on */
   gint length;                  /* samples per beat row */
   gint latent_dims;
-  gchar *input;                 /* score_input_name () of the training */
+  gchar *input;                 /* ECG_VAE_INPUT_RAW or score_input_name () */
   gboolean calibrated;
   ScoreCalibration cal;
 } EcgVaeModel;

@@ -35,7 +35,9 @@
  * that names the fix.  A model without score calibration needs an explicit
  * #GstVaeScore:threshold; its scores are then unscaled (centres 0, scales
  * 1: the log reconstruction error, the latent distance and the
- * prematurity add up as they are).
+ * prematurity add up as they are).  Rows go to the network as the model's
+ * `input` metadata says: median-removed (vaetrain's models) or raw (the
+ * seed's models; files without the key, as PyTorch writes them).
  *
  * ## Example launch line
  * |[
@@ -94,6 +96,7 @@ struct _GstVaeScore
   /* set in start(), streaming thread */
   EcgVaeModel *model;
   gchar *model_used;
+  gboolean prepare;             /* the model wants median-removed rows */
   ScoreState *score;
   gdouble thr;
 
@@ -337,6 +340,7 @@ gst_vae_score_start (GstBaseTransform * trans)
             self->model_used), ("no calibration keys in __metadata__"));
     return FALSE;
   }
+  self->prepare = g_strcmp0 (self->model->input, ECG_VAE_INPUT_RAW) != 0;
   self->thr = threshold >= 0 ? threshold :
       score_calibration_threshold (&self->model->cal);
   self->rate = 0;
@@ -530,6 +534,12 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   if (!self->score)
     goto not_negotiated;
 
+  /* beats after a gap in the stream start a new rhythm */
+  if (GST_BUFFER_IS_DISCONT (inbuf) && self->beats_seen > 0) {
+    GST_DEBUG_OBJECT (self, "discont, restarting the per-stream state");
+    score_state_reset (self->score);
+  }
+
   row_bytes = (gsize) self->length * sizeof (gfloat);
   if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
     goto map_failed;
@@ -565,7 +575,7 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
 
   /* row by row: a row with a non-finite sample stops the kernel, and the
    * rows after it must still be prepared (the bad one scores NaN) */
-  for (i = 0; i < k; i++)
+  for (i = 0; self->prepare && i < k; i++)
     score_prepare_rows_ref (self->rows + i * self->length, 1, self->length);
   st = vae_score_ref (self->model->params, self->rows, k, self->mu,
       self->logvar, NULL, self->err, self->workspace);

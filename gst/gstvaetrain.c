@@ -11,8 +11,9 @@
  * train the network for #GstVaeTrain:epochs epochs of Adam with
  * #GstVaeTrain:batch-size beats per step and #GstVaeTrain:learning-rate,
  * as the seed does; the rest calibrate the outlier score that vaescore
- * uses.  Training runs in the streaming thread when EOS arrives, so the
- * EOS message comes once the model is written.
+ * uses (at least two beats, so a stream needs three or more).  Training
+ * runs in the streaming thread when EOS arrives, so the EOS message comes
+ * once the model is written.
  *
  * Each epoch posts an element message named `vaetrain-progress` with
  * `epoch`, `epochs` (guint) and `loss` (gdouble, the seed's loss per beat);
@@ -569,10 +570,11 @@ gst_vae_train_finish (GstVaeTrain * self)
   GST_OBJECT_UNLOCK (self);
 
   n = self->flags->len;
+  /* score_calibrate_ref () needs two beats: keep them from training */
   n_train = (guint) floor (n * frac + 0.5);
-  n_train = MIN (n_train, n > 1 ? n - 1 : n);
+  n_train = MIN (n_train, n > 2 ? n - 2 : 0);
   n_cal = n - n_train;
-  if (n_train < 1 || n_cal < 1) {
+  if (n_train < 1 || n_cal < 2) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Not enough beats to train a model."),
         ("%u beats: %u to train, %u to calibrate", n, n_train, n_cal));

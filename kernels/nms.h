@@ -15,8 +15,9 @@
  * - threshold < 0 (default): the adaptive detector (nms_adaptive_ref in
  *   nms_ref.c): dual adaptive thresholds on |y| peaks, refractory period,
  *   T-wave rejection, searchback, absolute noise floor, and a
- *   signal-quality gate (kurtosis of y around each beat) that reports no
- *   beats while the signal is unreadable noise. It never reports beats on
+ *   signal-quality gate (kurtosis of y around each beat, and the energy of
+ *   x in the muscle-noise band against y's, unless the rhythm is steady)
+ *   that reports no beats while the signal is unreadable noise. It never reports beats on
  *   flat lines, in pauses or in small noise.
  *
  * No allocation happens after nms_detector_new (); memory is bounded by the
@@ -58,9 +59,9 @@ typedef struct NmsDetector NmsDetector;
  *     (learning, searchback), in seconds (default 1.5 s). Bounds the
  *     latency.
  * @quality_gate: adaptive rule: 1 (default) reports a beat only where the
- *     signal around it is readable (signal-quality index, see
- *     nms_adaptive_ref in nms_ref.c), so noise gives no beats; 0 reports
- *     every detected beat.
+ *     signal around it is readable (signal-quality index: kurtosis of y,
+ *     and muscle-band energy of x when x is given; see nms_adaptive_ref in
+ *     nms_ref.c), so noise gives no beats; 0 reports every detected beat.
  *
  * Detector configuration. Fill it with nms_config_init () first.
  */
