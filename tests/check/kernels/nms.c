@@ -427,44 +427,6 @@ test_config (void)
   nms_detector_free (NULL);
 }
 
-/* throughput on 20 M samples (reported; fails only when absurdly slow) */
-static void
-test_speed (void)
-{
-  size_t n = 1 << 16, total = 20000000, pos, i, ng = 0;
-  double *xd = malloc (n * sizeof (double));
-  float *x = malloc (n * sizeof (float)), *y = malloc (n * sizeof (float));
-  NmsGate *g;
-  NmsConfig cfg;
-  NmsDetector *d;
-  double thr[] = { 0.0, -1.0 }, sec;
-  size_t m;
-  clock_t t0;
-
-  for (i = 0; i < n; i++)
-    xd[i] = (i % 200 < 6 ? 1.0 : 0.0) + 0.01 * gauss ();
-  ricker (xd, n, 30, x, y);
-  for (m = 0; m < 2; m++) {
-    nms_config_init (&cfg, 250.0);
-    cfg.threshold = thr[m];
-    d = nms_detector_new (&cfg);
-    g = malloc (nms_detector_max_gates (d, 4096) * sizeof (NmsGate));
-    t0 = clock ();
-    for (pos = 0; pos < total; pos += 4096)
-      ng += nms_detector_push (d, x + pos % n, y + pos % n, 4096, g);
-    sec = (double) (clock () - t0) / CLOCKS_PER_SEC;
-    printf ("speed %s: %zu samples in %.3f s\n", m ? "adaptive" : "seed",
-        total, sec);
-    CHECK (sec < 2.0, "too slow");
-    nms_detector_free (d);
-    free (g);
-  }
-  (void) ng;
-  free (xd);
-  free (x);
-  free (y);
-}
-
 int
 main (void)
 {
@@ -480,7 +442,6 @@ main (void)
   test_config ();
   test_silence ();
   test_noise_only ();
-  test_speed ();
   snprintf (path, sizeof (path), "%s/golden/119_250.gates.csv", dir);
   f = fopen (path, "r");
   if (f == NULL) {
