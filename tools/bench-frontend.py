@@ -102,11 +102,15 @@ def main():
     seed_gst = " ".join(seed_gst).split()
     seed_gst[seed_gst.index("beatembed")] = "beatembed prune=true"
     seed_gst = " ".join(seed_gst).split()
+    queued = gst[:]
+    queued[queued.index("rickerconv"):queued.index("rickerconv")] = [
+        "queue", "max-size-buffers=3", "max-size-bytes=0", "max-size-time=0", "!"]
     py = ["/usr/bin/python3", "-c", SEED_SIDE, a.csv]
 
     rows = []
     for name, cmd in (("ecg plugin, adaptive (default)", gst),
                       ("ecg plugin, seed rule (threshold=0 prune=true)", seed_gst),
+                      ("ecg plugin, adaptive, queue after csvecgsrc", queued),
                       ("pandas read_csv + NumPy (seed steps)", py)):
         best = None
         for _ in range(a.repeat):
