@@ -28,6 +28,19 @@ void ricker_wavelet_ref (double *w, int taps);
 void ricker_conv_f32_ref (const double *w, int taps, float *history,
     const float *x, float *y, size_t n);
 
+/* CUDA twin (kernels/ricker.cu; built with the meson option cuda).  All
+ * pointers are device pointers; `stream` is a cudaStream_t (NULL: the
+ * legacy default stream).  Same maths as ricker_conv_f32_ref, each sum in
+ * double in the same order, so y equals the reference.  `history` holds
+ * taps - 1 floats on the device (zeros at the start of a stream) and is
+ * updated in stream order; `workspace` holds
+ * ricker_conv_f32_cuda_workspace_size (taps) bytes.  x == y is not
+ * allowed.  Returns 0 or an ECG_CUDA_ERR_* status (cudadev.h,
+ * ecg_cuda_strerror).  Asynchronous: the caller synchronises. */
+size_t ricker_conv_f32_cuda_workspace_size (int taps);
+int ricker_conv_f32_cuda (const double *w, int taps, float *history,
+    const float *x, float *y, size_t n, void *workspace, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -167,6 +167,59 @@ size_t vae_train_workspace_size (size_t n_beats, size_t batch_size);
 int vae_train_epoch_ref (VaeTrainState * st, const float *beats,
     size_t n_beats, void *workspace, double *mean_loss);
 
+
+/* ---------------------------------------------------------------------- */
+/* CUDA twins (kernels/vae.cu; built with the meson option cuda).
+ *
+ * Same maths as the _ref functions above.  Every pointer argument is a
+ * device pointer (VaeTrainState's params, m and v too), except
+ * host_workspace; `stream` is a cudaStream_t (NULL: the legacy default
+ * stream).  All calls but vae_train_epoch_cuda are asynchronous.  They
+ * return VAE_OK, VAE_ERR_INVALID_ARG, VAE_ERR_NONFINITE or an
+ * ECG_CUDA_ERR_* status from cudadev.h; ecg_cuda_strerror () describes
+ * each. */
+
+/* Threads per block and the most blocks one call uses */
+#define VAE_CUDA_THREADS      256
+#define VAE_CUDA_MAX_BLOCKS   1024
+
+/* Device bytes of scratch for vae_loss_grad_cuda on @batch beats; the
+ * forward calls need none (they accept NULL) */
+size_t vae_cuda_workspace_size (size_t batch);
+
+int vae_encode_cuda (const float *params, const float *x, size_t batch,
+    float *mu, float *logvar, void *workspace, void *stream);
+
+int vae_decode_cuda (const float *params, const float *z, size_t batch,
+    float *recon, void *workspace, void *stream);
+
+/* mu, logvar, recon and err may be NULL */
+int vae_score_cuda (const float *params, const float *x, size_t batch,
+    float *mu, float *logvar, float *recon, float *err, void *workspace,
+    void *stream);
+
+/* grad (VAE_N_PARAMS floats) and loss (one double) on the device */
+int vae_loss_grad_cuda (const float *params, const float *x, const float *eps,
+    size_t batch, float *grad, double *loss, void *workspace, void *stream);
+
+int vae_adam_step_cuda (float *params, const float *grad, float *m, float *v,
+    size_t n, uint64_t step, double lr, double beta1, double beta2,
+    double eps, void *stream);
+
+/* Device bytes for vae_train_epoch_cuda (n_beats, st->batch_size ==
+ * batch_size), and host bytes for its host_workspace */
+size_t vae_train_cuda_workspace_size (size_t n_beats, size_t batch_size);
+size_t vae_train_cuda_host_workspace_size (size_t n_beats);
+
+/* vae_train_epoch_ref on the device: st->params, st->m, st->v and beats
+ * (n_beats x 256) are device pointers.  The shuffle and eps come from
+ * st->rng on the host exactly as in the reference and are uploaded once;
+ * the minibatches run as stream-ordered kernels (no host round trip); the
+ * call synchronises the stream once at the end for mean_loss. */
+int vae_train_epoch_cuda (VaeTrainState * st, const float *beats,
+    size_t n_beats, void *workspace, void *host_workspace,
+    double *mean_loss, void *stream);
+
 #ifdef __cplusplus
 }
 #endif
