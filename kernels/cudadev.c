@@ -78,3 +78,90 @@ ecg_cuda_log (const char *file, int line, const char *function,
   else
     fprintf (stderr, "%s:%d:%s: %s\n", file, line, function, msg);
 }
+
+#ifndef ECG_KERNELS_CUDA
+/* Built without CUDA: every device call says there is no device. */
+int
+ecg_cuda_set_device (int device)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_malloc (int device, size_t size, void **ptr)
+{
+  if (ptr)
+    *ptr = NULL;
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_free (int device, void *ptr)
+{
+  return ptr ? ECG_CUDA_ERR_NO_DEVICE : ECG_CUDA_OK;
+}
+
+int
+ecg_cuda_host_alloc (size_t size, void **ptr)
+{
+  if (ptr)
+    *ptr = NULL;
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_host_free (void *ptr)
+{
+  return ptr ? ECG_CUDA_ERR_NO_DEVICE : ECG_CUDA_OK;
+}
+
+int
+ecg_cuda_memcpy_h2d (void *dst, const void *src, size_t size, void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_memcpy_d2h (void *dst, const void *src, size_t size, void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_memcpy_d2d (void *dst, const void *src, size_t size, void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_memset (void *dst, int value, size_t size, void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_stream_create (int device, void **stream)
+{
+  if (stream)
+    *stream = NULL;
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_stream_destroy (void *stream)
+{
+  return stream ? ECG_CUDA_ERR_NO_DEVICE : ECG_CUDA_OK;
+}
+
+int
+ecg_cuda_stream_sync (void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_device_name (int device, char *name, size_t size)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+#endif

@@ -48,6 +48,29 @@ void ecg_cuda_set_log_func (EcgCudaLogFunc func, void *user_data);
 void ecg_cuda_log (const char *file, int line, const char *function,
     const char *format, ...) __attribute__ ((format (printf, 4, 5)));
 
+/* Device memory, streams and copies, for the plugin's memory type (plain C,
+ * no CUDA types).  Each returns ECG_CUDA_OK or a negative status; without
+ * CUDA they return ECG_CUDA_ERR_NO_DEVICE.  `stream` is a cudaStream_t
+ * (NULL: the legacy default stream).  The copies with a stream are
+ * asynchronous; the others return when the copy is done. */
+int ecg_cuda_set_device (int device);
+int ecg_cuda_malloc (int device, size_t size, void **ptr);
+int ecg_cuda_free (int device, void *ptr);
+int ecg_cuda_host_alloc (size_t size, void **ptr);      /* pinned */
+int ecg_cuda_host_free (void *ptr);
+int ecg_cuda_memcpy_h2d (void *dst, const void *src, size_t size,
+    void *stream);
+int ecg_cuda_memcpy_d2h (void *dst, const void *src, size_t size,
+    void *stream);
+int ecg_cuda_memcpy_d2d (void *dst, const void *src, size_t size,
+    void *stream);
+int ecg_cuda_memset (void *dst, int value, size_t size, void *stream);
+int ecg_cuda_stream_create (int device, void **stream);
+int ecg_cuda_stream_destroy (void *stream);
+int ecg_cuda_stream_sync (void *stream);
+/* Name of the device (at most size bytes with the NUL) */
+int ecg_cuda_device_name (int device, char *name, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

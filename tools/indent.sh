@@ -1,0 +1,32 @@
+#!/bin/sh
+# Formats the project's C files with GNU indent in the house style
+# (STYLE.md section 5), twice since indent is not idempotent.
+#   tools/indent.sh           rewrite the files
+#   tools/indent.sh --check   change nothing; fail and list the files that
+#                             would change (run by run-tests.sh)
+set -eu
+cd "$(dirname "$0")/.."
+check=0
+[ "${1:-}" = "--check" ] && check=1
+flags="--braces-on-if-line --case-brace-indentation0 --case-indentation2
+  --braces-after-struct-decl-line --line-length80 --no-tabs --cuddle-else
+  --dont-line-up-parentheses --continuation-indentation4 --honour-newlines
+  --tab-size8 --indent-level2 --leave-preprocessor-space"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bad=0
+for f in $(git ls-files 'gst/*.c' 'kernels/*.c' 'tools/*.c' 'tests/check/*.c' \
+    'tests/check/*/*.c'); do
+  cp "$f" "$tmp/f.c"
+  # shellcheck disable=SC2086
+  indent $flags "$tmp/f.c" -o "$tmp/g.c" && indent $flags "$tmp/g.c" -o "$tmp/f.c"
+  if ! cmp -s "$f" "$tmp/f.c"; then
+    if [ $check = 1 ]; then
+      echo "not formatted: $f"
+      bad=1
+    else
+      cp "$tmp/f.c" "$f"
+    fi
+  fi
+done
+exit $bad
