@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PKGS="meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  libcairo2-dev valgrind"
+  libcairo2-dev libdlpack-dev valgrind indent"
 
 missing=""
 for p in $PKGS; do
