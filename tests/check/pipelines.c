@@ -12,11 +12,12 @@
 #include "config.h"
 #endif
 
-#include <errno.h>
 #include <unistd.h>
 
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+
+#include "ecgtest.h"
 
 #define RECORDING "data/samples/119_5min.csv"
 #define FIXTURE "ecg-15s-360hz.csv"
@@ -161,18 +162,8 @@ static gpointer
 feed_thread (gpointer user_data)
 {
   Feeder *f = user_data;
-  gsize done = 0;
 
-  while (done < f->len) {
-    gssize r = write (f->fd, f->data + done, f->len - done);
-
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    done += r;
-  }
-  close (f->fd);
+  ecg_test_write_all_and_close (f->fd, f->data, f->len, 0);
   return NULL;
 }
 

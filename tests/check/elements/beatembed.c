@@ -10,69 +10,10 @@
 #include "config.h"
 #endif
 
-#include <malloc.h>
-#include <unistd.h>
-
-#include <gst/check/gstcheck.h>
-#include <gst/check/gstharness.h>
 #include <gst/audio/audio.h>
 
-#include "ecgtest.h"
-#include "ecg/ecgmeta.h"
+#include "ecggsttest.h"
 #include "ricker.h"
-
-/* ---- gate metas made by hand ----
- *
- * The plugin registers the gate meta API when it loads.  The test adds its
- * own implementation of that API (same public layout, EcgGateMeta), so it
- * needs nothing from the plugin's private code. */
-
-static gboolean
-test_gate_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
-{
-  EcgGateMeta *m = (EcgGateMeta *) meta;
-
-  m->n_gates = 0;
-  m->gates = NULL;
-  return TRUE;
-}
-
-static void
-test_gate_meta_free (GstMeta * meta, GstBuffer * buffer)
-{
-  EcgGateMeta *m = (EcgGateMeta *) meta;
-
-  g_clear_pointer (&m->gates, g_free);
-}
-
-static const GstMetaInfo *
-test_gate_meta_info (void)
-{
-  static const GstMetaInfo *info = NULL;
-
-  if (g_once_init_enter ((GstMetaInfo **) & info)) {
-    GType api = ecg_gate_meta_api_get_type ();
-    const GstMetaInfo *mi;
-
-    fail_unless (api != 0, "the ecg plugin is not loaded");
-    mi = gst_meta_register (api, "TestEcgGateMeta", sizeof (EcgGateMeta),
-        test_gate_meta_init, test_gate_meta_free, NULL);
-    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
-  }
-  return info;
-}
-
-static void
-add_gates (GstBuffer * buf, const EcgGate * gates, guint n)
-{
-  EcgGateMeta *m;
-
-  if (n == 0)
-    return;
-  m = (EcgGateMeta *) gst_buffer_add_meta (buf, test_gate_meta_info (), NULL);
-  m->n_gates = n;
-  m->gates = g_memdup2 (gates, n * sizeof (EcgGate));
-}
 
 /* ---- input ---- */
 
@@ -98,7 +39,7 @@ make_buffer (const gfloat * x, gsize n, guint64 off, gint rate,
   GST_AUDIO_INFO_LAYOUT (&info) = GST_AUDIO_LAYOUT_NON_INTERLEAVED;
   if (n)
     gst_buffer_add_audio_meta (buf, &info, n, NULL);
-  add_gates (buf, gates, n_gates);
+  ecg_test_add_gates (buf, gates, n_gates);
   GST_BUFFER_OFFSET (buf) = off;
   GST_BUFFER_OFFSET_END (buf) = off + n;
   GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (off, GST_SECOND, rate);
@@ -709,14 +650,8 @@ GST_START_TEST (test_state_cycles)
   for (cycle = 0; cycle < 3; cycle++) {
     Out o;
 
-    if (cycle > 0) {
-      fail_unless_equals_int (gst_element_set_state (h->element,
-              GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-      gst_harness_play (h);
-      fail_unless (gst_harness_push_event (h,
-              gst_event_new_stream_start ("cycle")));
-      gst_harness_set_src_caps_str (h, caps);
-    }
+    if (cycle > 0)
+      ecg_test_harness_restart (h, caps);
     out_init (&o);
     push_signal (h, x, n, 0, RATE, hand_gates, G_N_ELEMENTS (hand_gates),
         30 + cycle * 20, 40, TRUE, &o, p.length);
@@ -733,26 +668,6 @@ GST_END_TEST;
 
 /* ---- bounded memory ---- */
 
-static gsize
-rss_bytes (void)
-{
-  gchar *text = NULL;
-  gulong size = 0, resident = 0;
-
-  if (g_file_get_contents ("/proc/self/statm", &text, NULL, NULL))
-    sscanf (text, "%lu %lu", &size, &resident);
-  g_free (text);
-  return resident * (gsize) sysconf (_SC_PAGESIZE);
-}
-
-static gboolean
-under_valgrind (void)
-{
-  const gchar *preload = g_getenv ("LD_PRELOAD");
-
-  return preload && strstr (preload, "vgpreload");
-}
-
 /* Two hours at 250 Hz in 1 s buffers, a gate every 200 samples, output
  * drained as it comes: every beat leaves within max-latency, and neither
  * the heap nor the resident set grows. */
@@ -764,7 +679,7 @@ GST_START_TEST (test_bounded_memory)
   GstHarness *h;
   gchar *caps = caps_string (rate);
   guint64 next_gate = 37, beats = 0;
-  gsize rss0 = 0, heap0 = 0;
+  EcgTestMemory mem0 = { 0, 0 };
   guint s, i;
 
   for (i = 0; i < rate; i++)
@@ -799,24 +714,11 @@ GST_START_TEST (test_bounded_memory)
     }
     /* every gate but the last has closed a beat, and it is out */
     fail_unless_equals_uint64 (beats, (next_gate - 37) / period - 1);
-    if (s == 600) {
-      rss0 = rss_bytes ();
-      heap0 = mallinfo2 ().uordblks;
-    }
+    if (s == 600)
+      ecg_test_memory_mark (&mem0);
   }
-  {
-    gsize rss1 = rss_bytes (), heap1 = mallinfo2 ().uordblks;
-
-    GST_INFO ("heap %" G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT ", rss %"
-        G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT, heap0, heap1, rss0, rss1);
-    /* 2 h of input is 14 MB, of rows 9 MB: growth would show */
-    fail_unless (heap1 < heap0 + 2 * 1024 * 1024, "heap grew from %"
-        G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT, heap0, heap1);
-    /* valgrind keeps freed blocks aside, so its resident set grows */
-    if (!under_valgrind ())
-      fail_unless (rss1 < rss0 + 4 * 1024 * 1024, "RSS grew from %"
-          G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT, rss0, rss1);
-  }
+  /* 2 h of input is 14 MB, of rows 9 MB: growth would show */
+  ecg_test_assert_memory_bounded (&mem0, 2 * 1024 * 1024, 4 * 1024 * 1024);
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
 
   g_free (caps);

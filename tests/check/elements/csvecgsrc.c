@@ -9,17 +9,12 @@
 #include "config.h"
 #endif
 
-#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <gst/check/gstcheck.h>
-#include <gst/check/gstharness.h>
-#include <glib/gstdio.h>
-
-#include "ecgtest.h"
+#include "ecggsttest.h"
 
 /* ---- temporary files ---- */
 
@@ -124,19 +119,14 @@ run_start (Run * r, GstElement * src)
 {
   r->h = gst_harness_new_with_element (src, NULL, "src");
   gst_object_unref (src);
-  r->bus = gst_bus_new ();
-  gst_element_set_bus (r->h->element, r->bus);
+  r->bus = ecg_test_attach_bus (r->h);
   gst_harness_play (r->h);
 }
 
 static void
 run_clear (Run * r)
 {
-  gst_element_set_state (r->h->element, GST_STATE_NULL);
-  gst_element_set_bus (r->h->element, NULL);
-  gst_bus_set_flushing (r->bus, TRUE);
-  gst_object_unref (r->bus);
-  gst_harness_teardown (r->h);
+  ecg_test_teardown (r->h, r->bus);
 }
 
 /* Reads @text with the given settings to the end and returns the samples. */
@@ -520,8 +510,7 @@ GST_START_TEST (test_live_testclock)
   g_object_set (src, "is-live", TRUE, "buffer-time", (guint64) 200000, NULL);
   r.h = gst_harness_new_with_element (src, NULL, "src");
   gst_object_unref (src);
-  r.bus = gst_bus_new ();
-  gst_element_set_bus (r.h->element, r.bus);
+  r.bus = ecg_test_attach_bus (r.h);
   gst_harness_use_testclock (r.h);
   clock = gst_harness_get_testclock (r.h);
   gst_harness_play (r.h);
@@ -626,7 +615,7 @@ GST_START_TEST (test_start_errors)
     TmpFile t = { NULL, NULL };
     GstElement *src = gst_element_factory_make ("csvecgsrc", NULL);
     GstHarness *h;
-    GstBus *bus = gst_bus_new ();
+    GstBus *bus;
     GstMessage *msg;
     gchar *missing = NULL;
     GError *err = NULL;
@@ -661,7 +650,7 @@ GST_START_TEST (test_start_errors)
         break;
     }
     h = gst_harness_new_with_element (src, NULL, "src");
-    gst_element_set_bus (h->element, bus);
+    bus = ecg_test_attach_bus (h);
 
     fail_unless_equals_int (gst_element_set_state (h->element,
             GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
@@ -680,10 +669,7 @@ GST_START_TEST (test_start_errors)
     }
     fail_unless_equals_int (gst_harness_buffers_received (h), 0);
 
-    gst_element_set_state (h->element, GST_STATE_NULL);
-    gst_element_set_bus (h->element, NULL);
-    gst_object_unref (bus);
-    gst_harness_teardown (h);
+    ecg_test_teardown (h, bus);
     gst_object_unref (src);
     g_free (missing);
     tmp_file_clear (&t);
@@ -738,42 +724,6 @@ static const StreamErrorCase stream_error_cases[] = {
 };
 /* *INDENT-ON* */
 
-/* Asserts that the bus holds, first, exactly one error of the case's
- * domain and code; basesrc's own "Internal data stream error" (STREAM
- * FAILED) may follow it. */
-static void
-assert_one_error (GstBus * bus, GstElement * element, GQuark domain,
-    gint code, const gchar * debug_has, const gchar * what)
-{
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *dbg = NULL;
-
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "%s: no error", what);
-  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (element));
-  gst_message_parse_error (msg, &err, &dbg);
-  fail_unless (err->domain == domain && err->code == code,
-      "%s: got %s %d (%s / %s)", what, g_quark_to_string (err->domain),
-      err->code, err->message, dbg);
-  if (debug_has)
-    fail_unless (dbg && strstr (dbg, debug_has),
-        "%s: debug \"%s\" lacks \"%s\"", what, dbg, debug_has);
-  g_clear_error (&err);
-  g_free (dbg);
-  gst_message_unref (msg);
-
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
-    gst_message_parse_error (msg, &err, NULL);
-    fail_unless (err->domain == GST_STREAM_ERROR &&
-        err->code == GST_STREAM_ERROR_FAILED,
-        "%s: a second error %s %d (%s)", what,
-        g_quark_to_string (err->domain), err->code, err->message);
-    g_clear_error (&err);
-    gst_message_unref (msg);
-  }
-}
-
 GST_START_TEST (test_stream_errors)
 {
   guint i;
@@ -791,8 +741,9 @@ GST_START_TEST (test_stream_errors)
     g_object_set (src, "max-errors", c->max_errors, NULL);
     run_start (&r, src);
     harness_collect (r.h, &o);
-    assert_one_error (r.bus, r.h->element, c->domain (), c->code,
-        c->debug_has, c->name);
+    ecg_test_assert_one_error (r.bus, r.h->element, c->domain (), c->code,
+        c->debug_has, ECG_TEST_THEN_STREAM_FAILED | ECG_TEST_HAS_IN_DEBUG,
+        c->name);
     fail_unless_equals_int (o.values->len, c->samples);
     output_clear (&o);
     run_clear (&r);
@@ -1011,8 +962,9 @@ GST_START_TEST (test_huge_header)
   src = make_src (t.path, NULL, 250);
   run_start (&r, src);
   harness_collect (r.h, &o);
-  assert_one_error (r.bus, r.h->element, GST_STREAM_ERROR,
-      GST_STREAM_ERROR_DECODE, NULL, "huge header");
+  ecg_test_assert_one_error (r.bus, r.h->element, GST_STREAM_ERROR,
+      GST_STREAM_ERROR_DECODE, NULL, ECG_TEST_THEN_STREAM_FAILED,
+      "huge header");
   fail_unless_equals_int (o.values->len, 0);
   output_clear (&o);
   run_clear (&r);
@@ -1149,8 +1101,7 @@ GST_START_TEST (test_state_cycles)
       }
       output_clear (&o);
     }
-    fail_unless_equals_int (gst_element_set_state (h->element,
-            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    ecg_test_harness_stop (h);
   }
 
   output_clear (&ref);
@@ -1174,18 +1125,8 @@ static gpointer
 writer_thread (gpointer data)
 {
   Writer *w = data;
-  gsize done = 0;
 
-  while (done < w->len) {
-    gssize r = write (w->fd, w->text + done, MIN (w->len - done, 1000));
-
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    done += r;
-  }
-  close (w->fd);
+  ecg_test_write_all_and_close (w->fd, w->text, w->len, 1000);
   return NULL;
 }
 

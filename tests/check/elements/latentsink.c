@@ -10,12 +10,6 @@
 #include "config.h"
 #endif
 
-#include <malloc.h>
-#include <unistd.h>
-
-#include <gst/check/gstcheck.h>
-#include <gst/check/gstharness.h>
-#include <glib/gstdio.h>
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 
@@ -26,8 +20,7 @@
 #endif
 #endif
 
-#include "ecgtest.h"
-#include "ecg/ecgmeta.h"
+#include "ecggsttest.h"
 
 #define RATE 250
 #define D 2
@@ -35,127 +28,6 @@
 #define ROW_LEN 256
 #define SCORES_CAPS ECG_SCORES_CAPS_NAME ", format=(string)F32LE, " \
     "latent-dims=(int)2, rate=(int)250"
-
-/* ---- beat metas made by hand (see beatembed.c) ---- */
-
-static gboolean
-test_beat_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
-{
-  EcgBeatMeta *m = (EcgBeatMeta *) meta;
-
-  m->n_beats = 0;
-  m->beats = NULL;
-  return TRUE;
-}
-
-static void
-test_beat_meta_free (GstMeta * meta, GstBuffer * buffer)
-{
-  EcgBeatMeta *m = (EcgBeatMeta *) meta;
-
-  g_clear_pointer (&m->beats, g_free);
-}
-
-static const GstMetaInfo *
-test_beat_meta_info (void)
-{
-  static const GstMetaInfo *info = NULL;
-
-  if (g_once_init_enter ((GstMetaInfo **) & info)) {
-    GType api = ecg_beat_meta_api_get_type ();
-    const GstMetaInfo *mi;
-
-    fail_unless (api != 0, "the ecg plugin is not loaded");
-    mi = gst_meta_register (api, "TestEcgBeatMeta", sizeof (EcgBeatMeta),
-        test_beat_meta_init, test_beat_meta_free, NULL);
-    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
-  }
-  return info;
-}
-
-static void
-add_beats (GstBuffer * buf, const EcgBeat * beats, guint n)
-{
-  EcgBeatMeta *m;
-
-  m = (EcgBeatMeta *) gst_buffer_add_meta (buf, test_beat_meta_info (), NULL);
-  m->n_beats = n;
-  m->beats = n ? g_memdup2 (beats, n * sizeof (EcgBeat)) : NULL;
-}
-
-/* ---- files ---- */
-
-static gboolean
-under_valgrind (void)
-{
-  const gchar *preload = g_getenv ("LD_PRELOAD");
-
-  return preload && strstr (preload, "vgpreload");
-}
-
-typedef struct
-{
-  gchar *dir;
-} TmpDir;
-
-static void
-tmp_dir_init (TmpDir * t)
-{
-  GError *err = NULL;
-
-  t->dir = g_dir_make_tmp ("latentsink-XXXXXX", &err);
-  fail_unless (t->dir != NULL, "no temporary folder: %s",
-      err ? err->message : "?");
-}
-
-static gchar *
-tmp_dir_file (TmpDir * t, const gchar * name)
-{
-  return g_build_filename (t->dir, name, NULL);
-}
-
-static void
-tmp_dir_clear (TmpDir * t)
-{
-  GDir *d = g_dir_open (t->dir, 0, NULL);
-  const gchar *name;
-
-  while (d && (name = g_dir_read_name (d))) {
-    gchar *p = g_build_filename (t->dir, name, NULL);
-
-    if (g_file_test (p, G_FILE_TEST_IS_DIR))
-      g_rmdir (p);
-    else
-      g_unlink (p);
-    g_free (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (t->dir);
-  g_clear_pointer (&t->dir, g_free);
-}
-
-/* PNG signature and an IHDR of @w x @h */
-static void
-assert_png (const gchar * path, guint w, guint h)
-{
-  static const guint8 sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-    '\n'
-  };
-  gchar *data = NULL;
-  gsize size = 0;
-  const guint8 *d;
-
-  fail_unless (g_file_get_contents (path, &data, &size, NULL),
-      "no plot at %s", path);
-  d = (const guint8 *) data;
-  fail_unless (size > 1000, "plot of %" G_GSIZE_FORMAT " bytes", size);
-  fail_unless (memcmp (d, sig, 8) == 0, "not a PNG");
-  fail_unless (memcmp (d + 12, "IHDR", 4) == 0);
-  fail_unless_equals_int (GST_READ_UINT32_BE (d + 16), w);
-  fail_unless_equals_int (GST_READ_UINT32_BE (d + 20), h);
-  g_free (data);
-}
 
 /* ---- input ---- */
 
@@ -214,7 +86,7 @@ make_buffer (const Stream * s, guint i, guint k, GstBuffer * rows)
   GstBuffer *buf = gst_buffer_new_memdup (&g_array_index (s->recs, gfloat,
           (gsize) i * REC), (gsize) k * REC * sizeof (gfloat));
 
-  add_beats (buf, &g_array_index (s->beats, EcgBeat, i), k);
+  ecg_test_add_beats (buf, &g_array_index (s->beats, EcgBeat, i), k);
   if (rows)
     gst_buffer_add_parent_buffer_meta (buf, rows);
   return buf;
@@ -263,19 +135,14 @@ run_start (Run * r, const Props * p)
       p->summary_interval, NULL);
   r->h = gst_harness_new_with_element (el, "sink", NULL);
   gst_object_unref (el);
-  r->bus = gst_bus_new ();
-  gst_element_set_bus (r->h->element, r->bus);
+  r->bus = ecg_test_attach_bus (r->h);
   gst_harness_set_src_caps_str (r->h, SCORES_CAPS);
 }
 
 static void
 run_clear (Run * r)
 {
-  gst_element_set_state (r->h->element, GST_STATE_NULL);
-  gst_element_set_bus (r->h->element, NULL);
-  gst_bus_set_flushing (r->bus, TRUE);
-  gst_object_unref (r->bus);
-  gst_harness_teardown (r->h);
+  ecg_test_teardown (r->h, r->bus);
 }
 
 /* Pushes beats [from, to) of @s in buffers of @per_buffer, with rows */
@@ -584,12 +451,12 @@ GST_START_TEST (test_table)
     Props p = { NULL, NULL, 0.0, 0.0 };
     gchar *path, *text = NULL;
     Stream s;
-    TmpDir t;
+    EcgTestTmpDir t;
     Run r;
 
     GST_INFO ("case %s", c->name);
-    tmp_dir_init (&t);
-    path = tmp_dir_file (&t, c->name);
+    ecg_test_tmp_dir_init (&t);
+    path = ecg_test_tmp_dir_file (&t, c->name);
     p.location = path;
     stream_init (&s);
     for (b = 0; b < 23; b++)
@@ -607,7 +474,7 @@ GST_START_TEST (test_table)
     run_clear (&r);
     stream_clear (&s);
     g_free (path);
-    tmp_dir_clear (&t);
+    ecg_test_tmp_dir_clear (&t);
   }
 }
 
@@ -738,12 +605,12 @@ GST_START_TEST (test_plot)
     Props p = { NULL, NULL, interval, 0.0 };
     gchar *png;
     Stream s;
-    TmpDir t;
+    EcgTestTmpDir t;
     Run r;
     guint i;
 
-    tmp_dir_init (&t);
-    png = tmp_dir_file (&t, "latent.png");
+    ecg_test_tmp_dir_init (&t);
+    png = ecg_test_tmp_dir_file (&t, "latent.png");
     p.plot = png;
     stream_init (&s);
     /* beats start at 0.4 s + 0.8 s i */
@@ -754,7 +621,7 @@ GST_START_TEST (test_plot)
       push_range (&r, &s, index_at (&s, steps[i].from), index_at (&s,
               steps[i].to), 4);
       if (steps[i].plot && interval > 0) {
-        assert_png (png, 1200, 700);
+        ecg_test_assert_png (png, 1200, 700);
         fail_unless_equals_int (g_unlink (png), 0);
       } else {
         fail_if (g_file_test (png, G_FILE_TEST_EXISTS),
@@ -762,11 +629,11 @@ GST_START_TEST (test_plot)
       }
     }
     fail_unless (gst_harness_push_event (r.h, gst_event_new_eos ()));
-    assert_png (png, 1200, 700);
+    ecg_test_assert_png (png, 1200, 700);
     run_clear (&r);
     stream_clear (&s);
     g_free (png);
-    tmp_dir_clear (&t);
+    ecg_test_tmp_dir_clear (&t);
   }
 }
 
@@ -781,12 +648,12 @@ GST_START_TEST (test_state_cycles)
   Props p = { NULL, NULL, 0.0, 0.0 };
   gchar *path, *first = NULL;
   Stream s;
-  TmpDir t;
+  EcgTestTmpDir t;
   Run r;
   guint cycle, i;
 
-  tmp_dir_init (&t);
-  path = tmp_dir_file (&t, "beats.csv");
+  ecg_test_tmp_dir_init (&t);
+  path = ecg_test_tmp_dir_file (&t, "beats.csv");
   p.location = path;
   stream_init (&s);
   for (i = 0; i < 30; i++)
@@ -797,14 +664,8 @@ GST_START_TEST (test_state_cycles)
     GArray *got;
     gboolean eos;
 
-    if (cycle > 0) {
-      fail_unless_equals_int (gst_element_set_state (r.h->element,
-              GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-      gst_harness_play (r.h);
-      fail_unless (gst_harness_push_event (r.h,
-              gst_event_new_stream_start ("cycle")));
-      gst_harness_set_src_caps_str (r.h, SCORES_CAPS);
-    }
+    if (cycle > 0)
+      ecg_test_harness_restart (r.h, SCORES_CAPS);
     push_range (&r, &s, 0, s.beats->len, 4 + cycle);
     fail_unless (gst_harness_push_event (r.h, gst_event_new_eos ()));
     got = pop_summaries (r.bus, &eos);
@@ -829,24 +690,12 @@ GST_START_TEST (test_state_cycles)
   run_clear (&r);
   stream_clear (&s);
   g_free (path);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
 
 /* ---- bounded memory ---- */
-
-static gsize
-rss_bytes (void)
-{
-  gchar *text = NULL;
-  gulong size = 0, resident = 0;
-
-  if (g_file_get_contents ("/proc/self/statm", &text, NULL, NULL))
-    sscanf (text, "%lu %lu", &size, &resident);
-  g_free (text);
-  return resident * (gsize) sysconf (_SC_PAGESIZE);
-}
 
 /* 200 000 beats (44 hours at 75 bpm; 30 000 under valgrind), 1 %
  * outliers, with rows, a table, a plot at EOS and summaries: after the
@@ -854,21 +703,21 @@ rss_bytes (void)
  * resident set grows. */
 GST_START_TEST (test_bounded_memory)
 {
-  const guint n = under_valgrind ()? 30000 : 200000, per = 500;
+  const guint n = ecg_test_under_valgrind ()? 30000 : 200000, per = 500;
   Props p = { NULL, NULL, 0.0, 3600.0 };
   gchar *table, *png;
   GstBuffer *rows = make_rows (per);
-  gsize rss0 = 0, heap0 = 0, rss1, heap1;
+  EcgTestMemory mem0 = { 0, 0 };
   GArray *got;
   gboolean eos;
   Stream s;
-  TmpDir t;
+  EcgTestTmpDir t;
   Run r;
   guint i, j;
 
-  tmp_dir_init (&t);
-  table = tmp_dir_file (&t, "beats.csv");
-  png = tmp_dir_file (&t, "latent.png");
+  ecg_test_tmp_dir_init (&t);
+  table = ecg_test_tmp_dir_file (&t, "beats.csv");
+  png = ecg_test_tmp_dir_file (&t, "latent.png");
   p.location = table;
   p.plot = png;
   run_start (&r, &p);
@@ -887,21 +736,10 @@ GST_START_TEST (test_bounded_memory)
         m->beats[j].rr = 200;
     }
     fail_unless_equals_int (gst_harness_push (r.h, buf), GST_FLOW_OK);
-    if (i == 40000 || (under_valgrind () && i == 20000)) {
-      rss0 = rss_bytes ();
-      heap0 = mallinfo2 ().uordblks;
-    }
+    if (i == 40000 || (ecg_test_under_valgrind () && i == 20000))
+      ecg_test_memory_mark (&mem0);
   }
-  rss1 = rss_bytes ();
-  heap1 = mallinfo2 ().uordblks;
-  GST_INFO ("heap %" G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT ", rss %"
-      G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT, heap0, heap1, rss0, rss1);
-  fail_unless (heap1 < heap0 + 1024 * 1024, "heap grew from %"
-      G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT, heap0, heap1);
-  /* valgrind keeps freed blocks aside, so its resident set grows */
-  if (!under_valgrind ())
-    fail_unless (rss1 < rss0 + 4 * 1024 * 1024, "RSS grew from %"
-        G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT, rss0, rss1);
+  ecg_test_assert_memory_bounded (&mem0, 1024 * 1024, 4 * 1024 * 1024);
   fail_unless (gst_harness_push_event (r.h, gst_event_new_eos ()));
   got = pop_summaries (r.bus, &eos);
   fail_unless (eos);
@@ -910,47 +748,19 @@ GST_START_TEST (test_bounded_memory)
           got->len - 1).total_beats, n);
   fail_unless_equals_uint64 (g_array_index (got, Summary,
           got->len - 1).total_outliers, n / 100);
-  assert_png (png, 1200, 700);
+  ecg_test_assert_png (png, 1200, 700);
   g_array_unref (got);
   run_clear (&r);
   gst_buffer_unref (rows);
   stream_clear (&s);
   g_free (table);
   g_free (png);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
 
 /* ---- errors ---- */
-
-/* The bus holds, first, exactly one error from the element with this
- * domain and code; only basesink's "Failed to start" may follow. */
-static void
-assert_one_error (GstBus * bus, GstElement * element, GQuark domain,
-    gint code, const gchar * what)
-{
-  GstMessage *msg;
-  GError *err = NULL;
-
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "%s: no error", what);
-  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (element));
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (err->domain == domain && err->code == code,
-      "%s: got %s %d (%s)", what, g_quark_to_string (err->domain),
-      err->code, err->message);
-  g_clear_error (&err);
-  gst_message_unref (msg);
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
-    gst_message_parse_error (msg, &err, NULL);
-    fail_unless (g_error_matches (err, GST_CORE_ERROR,
-            GST_CORE_ERROR_STATE_CHANGE), "%s: a second error %s %d (%s)",
-        what, g_quark_to_string (err->domain), err->code, err->message);
-    g_clear_error (&err);
-    gst_message_unref (msg);
-  }
-}
 
 /* A location that cannot be opened for writing (a directory, or in a
  * missing folder): RESOURCE OPEN_WRITE when it starts */
@@ -961,22 +771,22 @@ GST_START_TEST (test_unwritable_location)
   for (i = 0; i < 2; i++) {
     Props p = { NULL, NULL, 0.0, 0.0 };
     gchar *bad;
-    TmpDir t;
+    EcgTestTmpDir t;
     Run r;
 
-    tmp_dir_init (&t);
-    bad = i ? tmp_dir_file (&t, "no-such-folder/beats.csv") : g_strdup (t.dir);
+    ecg_test_tmp_dir_init (&t);
+    bad = i ? ecg_test_tmp_dir_file (&t, "no-such-folder/beats.csv") :
+        g_strdup (t.dir);
     run_start (&r, &p);
-    fail_unless_equals_int (gst_element_set_state (r.h->element,
-            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    ecg_test_harness_stop (r.h);
     g_object_set (r.h->element, "location", bad, NULL);
     fail_unless_equals_int (gst_element_set_state (r.h->element,
             GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
-    assert_one_error (r.bus, r.h->element, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_OPEN_WRITE, bad);
+    ecg_test_assert_one_error (r.bus, r.h->element, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_OPEN_WRITE, NULL, ECG_TEST_THEN_STATE_CHANGE, bad);
     run_clear (&r);
     g_free (bad);
-    tmp_dir_clear (&t);
+    ecg_test_tmp_dir_clear (&t);
   }
 }
 
@@ -1020,26 +830,16 @@ GST_START_TEST (test_bad_buffers)
     buf = gst_buffer_new_allocate (NULL, size, NULL);
     gst_buffer_fill (buf, 0, s.recs->data, size);
     if (c->meta_beats >= 0)
-      add_beats (buf, (EcgBeat *) s.beats->data, c->meta_beats);
+      ecg_test_add_beats (buf, (EcgBeat *) s.beats->data, c->meta_beats);
     fail_unless_equals_int (gst_harness_push (r.h, buf), GST_FLOW_ERROR);
-    assert_one_error (r.bus, r.h->element, GST_STREAM_ERROR,
-        GST_STREAM_ERROR_FORMAT, c->name);
+    ecg_test_assert_one_error (r.bus, r.h->element, GST_STREAM_ERROR,
+        GST_STREAM_ERROR_FORMAT, NULL, ECG_TEST_THEN_STATE_CHANGE, c->name);
     run_clear (&r);
     stream_clear (&s);
   }
 }
 
 GST_END_TEST;
-
-/* cairo keeps its toy font faces, and fontconfig its configuration, for
- * the life of the process; free them after the tests so that valgrind
- * reports no leak for the plots' labels */
-static void
-release_font_caches (void)
-{
-  cairo_debug_reset_static_data ();
-  FcFini ();
-}
 
 static Suite *
 latentsink_suite (void)
@@ -1048,7 +848,7 @@ latentsink_suite (void)
   TCase *tc = tcase_create ("general");
 
   suite_add_tcase (s, tc);
-  tcase_add_unchecked_fixture (tc, NULL, release_font_caches);
+  tcase_add_unchecked_fixture (tc, NULL, ecg_test_release_font_caches);
   tcase_add_test (tc, test_table);
   tcase_add_test (tc, test_summary);
   tcase_add_test (tc, test_eos_no_beats);

@@ -10,12 +10,9 @@
 #include "config.h"
 #endif
 
-#include <gst/check/gstcheck.h>
-#include <gst/check/gstharness.h>
 #include <gst/audio/audio.h>
 
-#include "ecgtest.h"
-#include "ecg/ecgmeta.h"
+#include "ecggsttest.h"
 #include "ricker.h"
 #include "nms.h"
 
@@ -642,14 +639,8 @@ GST_START_TEST (test_state_cycles)
       GArray *got;
       guint64 n_gates = 0;
 
-      if (cycle > 0) {
-        fail_unless_equals_int (gst_element_set_state (h->element,
-                GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-        gst_harness_play (h);
-        fail_unless (gst_harness_push_event (h,
-                gst_event_new_stream_start ("cycle")));
-        gst_harness_set_src_caps_str (h, caps_str);
-      }
+      if (cycle > 0)
+        ecg_test_harness_restart (h, caps_str);
       got = run_signal (h, &s, 0, 200, cycle, TRUE, NULL);
       g_object_get (h->element, "gates", &n_gates, NULL);
       fail_unless_equals_uint64 (n_gates, got->len);

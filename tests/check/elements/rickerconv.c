@@ -9,11 +9,9 @@
 #include "config.h"
 #endif
 
-#include <gst/check/gstcheck.h>
-#include <gst/check/gstharness.h>
 #include <gst/audio/audio.h>
 
-#include "ecgtest.h"
+#include "ecggsttest.h"
 #include "ricker.h"
 
 #define IN_CAPS_FMT \
@@ -490,16 +488,9 @@ GST_START_TEST (test_state_cycles)
     GArray *sig = float_array (), *resp;
     GRand *blocks = g_rand_new_with_seed (cycle);
 
-    if (cycle > 0) {
-      fail_unless_equals_int (gst_element_set_state (h->element,
-              GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-      gst_harness_play (h);
-      /* the element forgot its sticky events */
-      fail_unless (gst_harness_push_event (h,
-              gst_event_new_stream_start ("cycle")));
-      gst_harness_set_src_caps_str (h, "audio/x-raw, format=F32LE, "
+    if (cycle > 0)
+      ecg_test_harness_restart (h, "audio/x-raw, format=F32LE, "
           "rate=250, channels=1, layout=interleaved");
-    }
     resp = filter_signal (h, x, n, 250, 300, blocks, sig);
     fail_unless_equals_int (resp->len, n);
     if (ref) {

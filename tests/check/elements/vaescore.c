@@ -12,14 +12,7 @@
 #include "config.h"
 #endif
 
-#include <unistd.h>
-
-#include <gst/check/gstcheck.h>
-#include <gst/check/gstharness.h>
-#include <glib/gstdio.h>
-
-#include "ecgtest.h"
-#include "ecg/ecgmeta.h"
+#include "ecggsttest.h"
 #include "safetensors.h"
 #include "score.h"
 #include "vae.h"
@@ -36,70 +29,7 @@
 #define ATOL 1e-6
 #define RTOL 1e-5
 
-/* ---- beat metas made by hand ----
- *
- * The plugin registers the beat meta API when it loads; the test adds its
- * own implementation of that API (same public layout, EcgBeatMeta), so it
- * needs nothing from the plugin's private code.  It has no transform
- * function, so the meta on vaescore's output is the one vaescore adds. */
-
-static gboolean
-test_beat_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
-{
-  EcgBeatMeta *m = (EcgBeatMeta *) meta;
-
-  m->n_beats = 0;
-  m->beats = NULL;
-  return TRUE;
-}
-
-static void
-test_beat_meta_free (GstMeta * meta, GstBuffer * buffer)
-{
-  EcgBeatMeta *m = (EcgBeatMeta *) meta;
-
-  g_clear_pointer (&m->beats, g_free);
-}
-
-static const GstMetaInfo *
-test_beat_meta_info (void)
-{
-  static const GstMetaInfo *info = NULL;
-
-  if (g_once_init_enter ((GstMetaInfo **) & info)) {
-    GType api = ecg_beat_meta_api_get_type ();
-    const GstMetaInfo *mi;
-
-    fail_unless (api != 0, "the ecg plugin is not loaded");
-    mi = gst_meta_register (api, "TestEcgBeatMeta", sizeof (EcgBeatMeta),
-        test_beat_meta_init, test_beat_meta_free, NULL);
-    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
-  }
-  return info;
-}
-
-static void
-add_beats (GstBuffer * buf, const EcgBeat * beats, guint n)
-{
-  EcgBeatMeta *m;
-
-  m = (EcgBeatMeta *) gst_buffer_add_meta (buf, test_beat_meta_info (), NULL);
-  m->n_beats = n;
-  m->beats = n ? g_memdup2 (beats, n * sizeof (EcgBeat)) : NULL;
-}
-
 /* ---- files ---- */
-
-static gboolean
-under_valgrind (void)
-{
-  const gchar *preload = g_getenv ("LD_PRELOAD");
-
-  return preload && strstr (preload, "vgpreload");
-}
-
-/* run sizes: valgrind is ~50 times slower */
-#define SCALE(native, vg) (under_valgrind () ? (vg) : (native))
 
 static gchar *
 default_model_path (void)
@@ -119,48 +49,6 @@ golden_path (const gchar * name)
   if (!shared)
     return NULL;
   return g_build_filename (shared, "golden", "vae", name, NULL);
-}
-
-typedef struct
-{
-  gchar *dir;
-} TmpDir;
-
-static void
-tmp_dir_init (TmpDir * t)
-{
-  GError *err = NULL;
-
-  t->dir = g_dir_make_tmp ("vaescore-XXXXXX", &err);
-  fail_unless (t->dir != NULL, "no temporary folder: %s",
-      err ? err->message : "?");
-}
-
-static gchar *
-tmp_dir_file (TmpDir * t, const gchar * name)
-{
-  return g_build_filename (t->dir, name, NULL);
-}
-
-static void
-tmp_dir_clear (TmpDir * t)
-{
-  GDir *d = g_dir_open (t->dir, 0, NULL);
-  const gchar *name;
-
-  while (d && (name = g_dir_read_name (d))) {
-    gchar *p = g_build_filename (t->dir, name, NULL);
-
-    if (g_file_test (p, G_FILE_TEST_IS_DIR))
-      g_rmdir (p);
-    else
-      g_unlink (p);
-    g_free (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (t->dir);
-  g_clear_pointer (&t->dir, g_free);
 }
 
 /* ---- models ---- */
@@ -224,30 +112,6 @@ typedef enum
   SRC_GOLDEN,
 } BeatSource;
 
-/* One 256-sample beat at 250 Hz: morphology 0 a narrow upright QRS with P
- * and T waves, 1 a wide inverted (ventricular-like) complex; baseline
- * offset, amplitude and noise vary from beat to beat. */
-static void
-synth_beat (gfloat * row, guint morph, GRand * rand)
-{
-  gdouble off = g_rand_double_range (rand, -0.3, 0.3);
-  gdouble amp = g_rand_double_range (rand, 0.8, 1.2);
-  gint j;
-
-  for (j = 0; j < LEN; j++) {
-    gdouble v;
-
-    if (morph == 0)
-      v = exp (-(j - 60.0) * (j - 60.0) / 18.0) +
-          0.15 * exp (-(j - 30.0) * (j - 30.0) / 72.0) +
-          0.3 * exp (-(j - 130.0) * (j - 130.0) / 450.0);
-    else
-      v = -1.2 * exp (-(j - 70.0) * (j - 70.0) / 200.0) +
-          0.4 * exp (-(j - 150.0) * (j - 150.0) / 800.0);
-    row[j] = (gfloat) (off + amp * v + g_rand_double_range (rand, -0.02, 0.02));
-  }
-}
-
 /* @n rows from @src; NULL (and a message) when the golden data is
  * missing */
 static gfloat *
@@ -267,13 +131,13 @@ make_rows (BeatSource src, guint n, guint32 seed)
       /* mostly morphology 0, every 10th beat 1 */
       rows = g_new (gfloat, (gsize) n * LEN);
       for (i = 0; i < n; i++)
-        synth_beat (rows + (gsize) i * LEN, i % 10 == 9, rand);
+        ecg_test_synth_beat (rows + (gsize) i * LEN, LEN, i % 10 == 9, rand);
       break;
     case SRC_MORPH_CHANGE:
       /* the first half morphology 0, the rest 1 */
       rows = g_new (gfloat, (gsize) n * LEN);
       for (i = 0; i < n; i++)
-        synth_beat (rows + (gsize) i * LEN, i >= n / 2, rand);
+        ecg_test_synth_beat (rows + (gsize) i * LEN, LEN, i >= n / 2, rand);
       break;
     case SRC_GOLDEN:{
       gchar *path = golden_path ("beats.f32"), *data = NULL;
@@ -348,7 +212,7 @@ make_buffer (const gfloat * rows, guint k, const EcgBeat * beats)
       (gsize) k * LEN * sizeof (gfloat));
 
   if (beats) {
-    add_beats (buf, beats, k);
+    ecg_test_add_beats (buf, beats, k);
     GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (beats[0].start,
         GST_SECOND, RATE);
   }
@@ -433,23 +297,6 @@ make_harness (const gchar * model, gdouble threshold, gboolean adapt)
   gst_object_unref (el);
   gst_harness_set_src_caps_str (h, BEATS_CAPS);
   return h;
-}
-
-static GstBus *
-attach_bus (GstHarness * h)
-{
-  GstBus *bus = gst_bus_new ();
-
-  gst_element_set_bus (h->element, bus);
-  return bus;
-}
-
-static void
-detach_bus (GstHarness * h, GstBus * bus)
-{
-  gst_element_set_bus (h->element, NULL);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
 }
 
 typedef struct
@@ -633,45 +480,6 @@ assert_outlier_messages (const Out * o, const GArray * msgs, gdouble thr,
   fail_unless_equals_int (msgs->len, j);
 }
 
-/* The bus holds, first, exactly one error from the element with this
- * domain and code (its message or debug holding @has, if set); only the
- * base classes' generic errors may follow. */
-static void
-assert_one_error (GstBus * bus, GstElement * element, GQuark domain,
-    gint code, const gchar * has, const gchar * what)
-{
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *dbg = NULL;
-
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "%s: no error", what);
-  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (element));
-  gst_message_parse_error (msg, &err, &dbg);
-  fail_unless (err->domain == domain && err->code == code,
-      "%s: got %s %d (%s / %s)", what, g_quark_to_string (err->domain),
-      err->code, err->message, dbg);
-  if (has)
-    fail_unless (strstr (err->message, has) || (dbg && strstr (dbg, has)),
-        "%s: \"%s\" / \"%s\" lacks \"%s\"", what, err->message, dbg, has);
-  g_clear_error (&err);
-  g_free (dbg);
-  gst_message_unref (msg);
-
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
-    gst_message_parse_error (msg, &err, &dbg);
-    fail_unless ((err->domain == GST_CORE_ERROR &&
-            err->code == GST_CORE_ERROR_STATE_CHANGE) ||
-        (err->domain == GST_STREAM_ERROR &&
-            err->code == GST_STREAM_ERROR_FAILED),
-        "%s: a second error %s %d (%s / %s)", what,
-        g_quark_to_string (err->domain), err->code, err->message, dbg);
-    g_clear_error (&err);
-    g_free (dbg);
-    gst_message_unref (msg);
-  }
-}
-
 /* ---- caps ---- */
 
 GST_START_TEST (test_caps)
@@ -750,7 +558,7 @@ GST_START_TEST (test_known_answers)
   fail_unless (m->calibrated);
   for (i = 0; i < G_N_ELEMENTS (known_cases); i++) {
     const KnownCase *c = &known_cases[i];
-    const guint n = SCALE (c->n, MIN (c->n, 40));
+    const guint n = ECG_TEST_SCALE (c->n, MIN (c->n, 40));
     gfloat *rows = make_rows (c->src, n, 100 + i), *want;
     EcgBeat *beats, *want_beats;
     gdouble thr = c->threshold >= 0 ? c->threshold : m->cal.threshold;
@@ -813,7 +621,7 @@ GST_START_TEST (test_golden_oracle)
       ("beats.f32"), *mup = golden_path ("mu.f32"), *lvp =
       golden_path ("logvar.f32"), *rp = golden_path ("recon.f32");
   gchar *beats = NULL, *mu_g = NULL, *lv_g = NULL, *rec_g = NULL;
-  gsize n = under_valgrind ()? 128 : 1024, i, j;
+  gsize n = ecg_test_under_valgrind ()? 128 : 1024, i, j;
   gfloat params[VAE_N_PARAMS], *mu, *lv, *recon, *err, *err_g;
   gpointer ws;
 
@@ -883,7 +691,7 @@ GST_START_TEST (test_uncalibrated_with_threshold)
 {
   const SafetensorsMeta meta[] = { {"rate", "250"} };
   Model *m = g_new (Model, 1);
-  const guint n = SCALE (64, 32);
+  const guint n = ECG_TEST_SCALE (64, 32);
   gfloat *rows = NULL, *want;
   EcgBeat *beats = make_records (n, 0);
   gchar *path;
@@ -891,10 +699,10 @@ GST_START_TEST (test_uncalibrated_with_threshold)
   GstHarness *h;
   GstBus *bus;
   GArray *msgs;
-  TmpDir t;
+  EcgTestTmpDir t;
   guint c;
 
-  tmp_dir_init (&t);
+  ecg_test_tmp_dir_init (&t);
   for (c = 0; c < 2; c++) {
     Out o;
 
@@ -909,7 +717,7 @@ GST_START_TEST (test_uncalibrated_with_threshold)
     } else {
       gchar *dp = default_model_path ();
 
-      path = tmp_dir_file (&t, "uncalibrated.safetensors");
+      path = ecg_test_tmp_dir_file (&t, "uncalibrated.safetensors");
       model_read (m, dp);
       model_write (m->params, path, meta, G_N_ELEMENTS (meta));
       g_free (dp);
@@ -918,7 +726,7 @@ GST_START_TEST (test_uncalibrated_with_threshold)
     model_read (m, path);
     fail_if (m->calibrated);
     h = make_harness (path, 1.5, TRUE);
-    bus = attach_bus (h);
+    bus = ecg_test_attach_bus (h);
     out_init (&o);
     push_rows (h, rows, beats, n, 16, &o);
     want = g_new (gfloat, n * REC);
@@ -931,7 +739,7 @@ GST_START_TEST (test_uncalibrated_with_threshold)
     g_array_unref (msgs);
     score_state_free (st);
     out_clear (&o);
-    detach_bus (h, bus);
+    ecg_test_detach_bus (h, bus);
     gst_harness_teardown (h);
     g_free (want);
     g_free (rows);
@@ -939,7 +747,7 @@ GST_START_TEST (test_uncalibrated_with_threshold)
   }
   g_free (beats);
   g_free (m);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -970,7 +778,7 @@ GST_START_TEST (test_outliers)
 {
   gchar *path = default_model_path ();
   Model *m = g_new (Model, 1);
-  const guint n = SCALE (60, 30);
+  const guint n = ECG_TEST_SCALE (60, 30);
   guint i, b;
 
   model_read (m, path);
@@ -980,7 +788,7 @@ GST_START_TEST (test_outliers)
     EcgBeat *beats = make_records (n, 500);
     gdouble thr = c->threshold >= 0 ? c->threshold : m->cal.threshold;
     GstHarness *h = make_harness (NULL, c->threshold, TRUE);
-    GstBus *bus = attach_bus (h);
+    GstBus *bus = ecg_test_attach_bus (h);
     guint64 count = 0, prop = 0;
     GArray *msgs;
     Out o;
@@ -1008,7 +816,7 @@ GST_START_TEST (test_outliers)
 
     g_array_unref (msgs);
     out_clear (&o);
-    detach_bus (h, bus);
+    ecg_test_detach_bus (h, bus);
     gst_harness_teardown (h);
     g_free (rows);
     g_free (beats);
@@ -1028,7 +836,7 @@ GST_START_TEST (test_adapt)
 {
   gchar *path = default_model_path ();
   Model *m = g_new (Model, 1);
-  const guint n = SCALE (120, 60);
+  const guint n = ECG_TEST_SCALE (120, 60);
   gfloat *rows = make_rows (SRC_MORPH_CHANGE, n, 3);
   EcgBeat *beats = make_records (n, 0);
   gfloat *want = g_new (gfloat, n * REC), *sc[2];
@@ -1078,7 +886,7 @@ GST_END_TEST;
  * score's state follows the stream, not the buffers). */
 GST_START_TEST (test_streaming_equivalence)
 {
-  const guint n = SCALE (130, 70), batches[] = { 64, 1, 5 };
+  const guint n = ECG_TEST_SCALE (130, 70), batches[] = { 64, 1, 5 };
   gfloat *rows = make_rows (SRC_SYNTH, n, 11);
   EcgBeat *beats = make_records (n, 0);
   Out o[G_N_ELEMENTS (batches)];
@@ -1108,7 +916,7 @@ GST_END_TEST;
  * the RR history and the stream's own centres are forgotten. */
 GST_START_TEST (test_flush_resets)
 {
-  const guint na = SCALE (80, 40), nb = SCALE (40, 24);
+  const guint na = ECG_TEST_SCALE (80, 40), nb = ECG_TEST_SCALE (40, 24);
   gfloat *ra = make_rows (SRC_SYNTH, na, 21);
   gfloat *rb = make_rows (SRC_MORPH_CHANGE, nb, 22);
   EcgBeat *ba = make_records (na, 0), *bb = make_records (nb, 100000);
@@ -1164,7 +972,7 @@ GST_END_TEST;
 GST_START_TEST (test_eos_no_beats)
 {
   GstHarness *h = make_harness (NULL, -1.0, TRUE);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = ecg_test_attach_bus (h);
   GstEvent *ev;
   GstBuffer *buf;
   gboolean eos = FALSE;
@@ -1181,7 +989,7 @@ GST_START_TEST (test_eos_no_beats)
   }
   fail_unless (eos);
   fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
-  detach_bus (h, bus);
+  ecg_test_detach_bus (h, bus);
   gst_harness_teardown (h);
 }
 
@@ -1234,7 +1042,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_state_cycles)
 {
-  const guint n = SCALE (50, 30);
+  const guint n = ECG_TEST_SCALE (50, 30);
   gfloat *rows = make_rows (SRC_SYNTH, n, 31);
   EcgBeat *beats = make_records (n, 0);
   GstHarness *h = make_harness (NULL, -1.0, TRUE);
@@ -1245,14 +1053,8 @@ GST_START_TEST (test_state_cycles)
     guint64 outliers;
     Out o;
 
-    if (cycle > 0) {
-      fail_unless_equals_int (gst_element_set_state (h->element,
-              GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-      gst_harness_play (h);
-      fail_unless (gst_harness_push_event (h,
-              gst_event_new_stream_start ("cycle")));
-      gst_harness_set_src_caps_str (h, BEATS_CAPS);
-    }
+    if (cycle > 0)
+      ecg_test_harness_restart (h, BEATS_CAPS);
     out_init (&o);
     push_rows (h, rows, beats, n, 8 + cycle * 9, &o);
     fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
@@ -1340,7 +1142,7 @@ static const StartErrorCase start_error_cases[] = {
 
 /* Writes the model file of @setup to @path; FALSE if it cannot be made */
 static gboolean
-write_bad_model (ModelSetup setup, const gchar * path, TmpDir * t)
+write_bad_model (ModelSetup setup, const gchar * path, EcgTestTmpDir * t)
 {
   gchar *dp = default_model_path (), *data = NULL;
   gsize size = 0;
@@ -1471,33 +1273,31 @@ GST_START_TEST (test_start_errors)
     GstHarness *h;
     GstBus *bus;
     gchar *path;
-    TmpDir t;
+    EcgTestTmpDir t;
 
     GST_INFO ("case %s", c->name);
-    tmp_dir_init (&t);
-    path = tmp_dir_file (&t, "model.safetensors");
+    ecg_test_tmp_dir_init (&t);
+    path = ecg_test_tmp_dir_file (&t, "model.safetensors");
     if (!write_bad_model (c->setup, path, &t)) {
       g_printerr ("%s: no golden data, case skipped\n", c->name);
       g_free (path);
-      tmp_dir_clear (&t);
+      ecg_test_tmp_dir_clear (&t);
       continue;
     }
     /* the harness starts the element at once: start with the default
      * model, then swap in the bad one */
     h = make_harness (NULL, c->threshold, TRUE);
-    fail_unless_equals_int (gst_element_set_state (h->element,
-            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    ecg_test_harness_stop (h);
     g_object_set (h->element, "model", path, NULL);
-    bus = attach_bus (h);
+    bus = ecg_test_attach_bus (h);
     fail_unless_equals_int (gst_element_set_state (h->element,
             GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
-    assert_one_error (bus, h->element, c->domain (), c->code, c->has, c->name);
+    ecg_test_assert_one_error (bus, h->element, c->domain (), c->code, c->has,
+        ECG_TEST_THEN_STATE_CHANGE | ECG_TEST_THEN_STREAM_FAILED, c->name);
     fail_unless_equals_int (gst_harness_buffers_received (h), 0);
-    gst_element_set_state (h->element, GST_STATE_NULL);
-    detach_bus (h, bus);
-    gst_harness_teardown (h);
+    ecg_test_teardown (h, bus);
     g_free (path);
-    tmp_dir_clear (&t);
+    ecg_test_tmp_dir_clear (&t);
   }
 }
 
@@ -1547,19 +1347,20 @@ GST_START_TEST (test_stream_errors)
     GST_INFO ("case %s", c->name);
     h = gst_harness_new_with_element (el, "sink", "src");
     gst_object_unref (el);
-    bus = attach_bus (h);
+    bus = ecg_test_attach_bus (h);
     gst_harness_set_src_caps_str (h, c->caps);
     buf = gst_buffer_new_memdup (data, size);
     if (c->meta_beats >= 0) {
       beats = make_records (c->meta_beats, 0);
-      add_beats (buf, beats, c->meta_beats);
+      ecg_test_add_beats (buf, beats, c->meta_beats);
       g_free (beats);
     }
     fail_unless_equals_int (gst_harness_push (h, buf), c->flow);
-    assert_one_error (bus, h->element, GST_STREAM_ERROR,
-        GST_STREAM_ERROR_FORMAT, c->has, c->name);
+    ecg_test_assert_one_error (bus, h->element, GST_STREAM_ERROR,
+        GST_STREAM_ERROR_FORMAT, c->has,
+        ECG_TEST_THEN_STATE_CHANGE | ECG_TEST_THEN_STREAM_FAILED, c->name);
     fail_unless_equals_int (gst_harness_buffers_received (h), 0);
-    detach_bus (h, bus);
+    ecg_test_detach_bus (h, bus);
     gst_harness_teardown (h);
     g_free (data);
   }

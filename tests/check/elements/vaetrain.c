@@ -13,16 +13,10 @@
 #include "config.h"
 #endif
 
-#include <unistd.h>
-
-#include <gst/check/gstcheck.h>
-#include <gst/check/gstharness.h>
-#include <glib/gstdio.h>
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 
-#include "ecgtest.h"
-#include "ecg/ecgmeta.h"
+#include "ecggsttest.h"
 #include "safetensors.h"
 #include "score.h"
 #include "vae.h"
@@ -37,132 +31,7 @@ beats_caps (gint rate)
       "length=(int)256, rate=(int)%d", rate);
 }
 
-/* ---- beat metas made by hand (see vaescore.c) ---- */
-
-static gboolean
-test_beat_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
-{
-  EcgBeatMeta *m = (EcgBeatMeta *) meta;
-
-  m->n_beats = 0;
-  m->beats = NULL;
-  return TRUE;
-}
-
-static void
-test_beat_meta_free (GstMeta * meta, GstBuffer * buffer)
-{
-  EcgBeatMeta *m = (EcgBeatMeta *) meta;
-
-  g_clear_pointer (&m->beats, g_free);
-}
-
-static const GstMetaInfo *
-test_beat_meta_info (void)
-{
-  static const GstMetaInfo *info = NULL;
-
-  if (g_once_init_enter ((GstMetaInfo **) & info)) {
-    GType api = ecg_beat_meta_api_get_type ();
-    const GstMetaInfo *mi;
-
-    fail_unless (api != 0, "the ecg plugin is not loaded");
-    mi = gst_meta_register (api, "TestEcgBeatMeta", sizeof (EcgBeatMeta),
-        test_beat_meta_init, test_beat_meta_free, NULL);
-    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
-  }
-  return info;
-}
-
-static void
-add_beats (GstBuffer * buf, const EcgBeat * beats, guint n)
-{
-  EcgBeatMeta *m;
-
-  m = (EcgBeatMeta *) gst_buffer_add_meta (buf, test_beat_meta_info (), NULL);
-  m->n_beats = n;
-  m->beats = n ? g_memdup2 (beats, n * sizeof (EcgBeat)) : NULL;
-}
-
-/* ---- files ---- */
-
-static gboolean
-under_valgrind (void)
-{
-  const gchar *preload = g_getenv ("LD_PRELOAD");
-
-  return preload && strstr (preload, "vgpreload");
-}
-
-/* the run sizes: valgrind is ~50 times slower */
-#define SCALE(native, vg) (under_valgrind () ? (vg) : (native))
-
-typedef struct
-{
-  gchar *dir;
-} TmpDir;
-
-static void
-tmp_dir_init (TmpDir * t)
-{
-  GError *err = NULL;
-
-  t->dir = g_dir_make_tmp ("vaetrain-XXXXXX", &err);
-  fail_unless (t->dir != NULL, "no temporary folder: %s",
-      err ? err->message : "?");
-}
-
-static gchar *
-tmp_dir_file (TmpDir * t, const gchar * name)
-{
-  return g_build_filename (t->dir, name, NULL);
-}
-
-static void
-tmp_dir_clear (TmpDir * t)
-{
-  GDir *d = g_dir_open (t->dir, 0, NULL);
-  const gchar *name;
-
-  while (d && (name = g_dir_read_name (d))) {
-    gchar *p = g_build_filename (t->dir, name, NULL);
-
-    if (g_file_test (p, G_FILE_TEST_IS_DIR))
-      g_rmdir (p);
-    else
-      g_unlink (p);
-    g_free (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (t->dir);
-  g_clear_pointer (&t->dir, g_free);
-}
-
 /* ---- beats ---- */
-
-/* One 256-sample beat: morphology 0 a narrow upright QRS with P and T
- * waves, 1 a wide inverted complex; offset, amplitude and noise vary. */
-static void
-synth_beat (gfloat * row, guint morph, GRand * rand)
-{
-  gdouble off = g_rand_double_range (rand, -0.3, 0.3);
-  gdouble amp = g_rand_double_range (rand, 0.8, 1.2);
-  gint j;
-
-  for (j = 0; j < LEN; j++) {
-    gdouble v;
-
-    if (morph == 0)
-      v = exp (-(j - 60.0) * (j - 60.0) / 18.0) +
-          0.15 * exp (-(j - 30.0) * (j - 30.0) / 72.0) +
-          0.3 * exp (-(j - 130.0) * (j - 130.0) / 450.0);
-    else
-      v = -1.2 * exp (-(j - 70.0) * (j - 70.0) / 200.0) +
-          0.4 * exp (-(j - 150.0) * (j - 150.0) / 800.0);
-    row[j] = (gfloat) (off + amp * v + g_rand_double_range (rand, -0.02, 0.02));
-  }
-}
 
 typedef struct
 {
@@ -187,7 +56,7 @@ beats_init (Beats * b, guint n, guint32 seed)
     guint morph = i % 4 == 3;
     guint64 step = morph ? 140 : 200;
 
-    synth_beat (b->rows + (gsize) i * LEN, morph, rand);
+    ecg_test_synth_beat (b->rows + (gsize) i * LEN, LEN, morph, rand);
     b->beats[i].start = start;
     b->beats[i].length = step;
     b->beats[i].rpeak = start + 60;
@@ -238,8 +107,7 @@ run_start (Run * r, const Props * p)
     g_object_set (el, "max-beats", p->max_beats, NULL);
   r->h = gst_harness_new_with_element (el, "sink", NULL);
   gst_object_unref (el);
-  r->bus = gst_bus_new ();
-  gst_element_set_bus (r->h->element, r->bus);
+  r->bus = ecg_test_attach_bus (r->h);
   gst_harness_set_src_caps_str (r->h, caps);
   g_free (caps);
 }
@@ -247,11 +115,7 @@ run_start (Run * r, const Props * p)
 static void
 run_clear (Run * r)
 {
-  gst_element_set_state (r->h->element, GST_STATE_NULL);
-  gst_element_set_bus (r->h->element, NULL);
-  gst_bus_set_flushing (r->bus, TRUE);
-  gst_object_unref (r->bus);
-  gst_harness_teardown (r->h);
+  ecg_test_teardown (r->h, r->bus);
 }
 
 /* Pushes the beats in buffers of @per_buffer with their meta */
@@ -265,7 +129,7 @@ push_beats (Run * r, const Beats * b, guint per_buffer)
     GstBuffer *buf = gst_buffer_new_memdup (b->rows + (gsize) i * LEN,
         (gsize) k * LEN * sizeof (gfloat));
 
-    add_beats (buf, b->beats + i, k);
+    ecg_test_add_beats (buf, b->beats + i, k);
     fail_unless_equals_int (gst_harness_push (r->h, buf), GST_FLOW_OK);
   }
 }
@@ -404,28 +268,6 @@ n_calibration (guint n)
   return n - MIN (n_train, n - 2);
 }
 
-/* PNG signature and an IHDR of @w x @h */
-static void
-assert_png (const gchar * path, guint w, guint h)
-{
-  static const guint8 sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-    '\n'
-  };
-  gchar *data = NULL;
-  gsize size = 0;
-  const guint8 *d;
-
-  fail_unless (g_file_get_contents (path, &data, &size, NULL),
-      "no plot at %s", path);
-  d = (const guint8 *) data;
-  fail_unless (size > 1000, "plot of %" G_GSIZE_FORMAT " bytes", size);
-  fail_unless (memcmp (d, sig, 8) == 0, "not a PNG");
-  fail_unless (memcmp (d + 12, "IHDR", 4) == 0);
-  fail_unless_equals_int (GST_READ_UINT32_BE (d + 16), w);
-  fail_unless_equals_int (GST_READ_UINT32_BE (d + 20), h);
-  g_free (data);
-}
-
 static gboolean
 files_equal (const gchar * a, const gchar * b)
 {
@@ -448,7 +290,7 @@ files_equal (const gchar * a, const gchar * b)
  * with it; the plot is a 5 x 5 grid of 220 x 140 cells. */
 GST_START_TEST (test_train)
 {
-  const guint n = SCALE (300, 60);
+  const guint n = ECG_TEST_SCALE (300, 60);
   Props p = { 3, 32, 1, 0, 250, NULL, NULL };
   ScoreCalibration cal;
   gchar *model, *plot;
@@ -458,19 +300,19 @@ GST_START_TEST (test_train)
   GstBuffer *out;
   GstMapInfo map;
   Beats b;
-  TmpDir t;
+  EcgTestTmpDir t;
   guint i;
 
-  tmp_dir_init (&t);
-  model = tmp_dir_file (&t, "model.safetensors");
-  plot = tmp_dir_file (&t, "decoded.png");
+  ecg_test_tmp_dir_init (&t);
+  model = ecg_test_tmp_dir_file (&t, "model.safetensors");
+  plot = ecg_test_tmp_dir_file (&t, "decoded.png");
   p.location = model;
   p.plot = plot;
   beats_init (&b, n, 1);
   losses = train (&p, &b, 25);
   assert_model_file (model, 250, &cal);
   fail_unless_equals_uint64 (cal.n_beats, n_calibration (n));
-  assert_png (plot, 5 * 220, 5 * 140);
+  ecg_test_assert_png (plot, 5 * 220, 5 * 140);
 
   /* vaescore takes it, calibration and all */
   el = gst_element_factory_make ("vaescore", NULL);
@@ -495,7 +337,7 @@ GST_START_TEST (test_train)
   beats_clear (&b);
   g_free (model);
   g_free (plot);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -504,16 +346,16 @@ GST_END_TEST;
  * and more epochs end lower. */
 GST_START_TEST (test_loss_decreases)
 {
-  const guint n = SCALE (200, 40), epochs = SCALE (12, 4);
+  const guint n = ECG_TEST_SCALE (200, 40), epochs = ECG_TEST_SCALE (12, 4);
   Props p = { 0, 16, 3, 0, 250, NULL, NULL };
   GArray *few, *many;
   gdouble first, last;
   gchar *model;
   Beats b;
-  TmpDir t;
+  EcgTestTmpDir t;
 
-  tmp_dir_init (&t);
-  model = tmp_dir_file (&t, "model.safetensors");
+  ecg_test_tmp_dir_init (&t);
+  model = ecg_test_tmp_dir_file (&t, "model.safetensors");
   p.location = model;
   beats_init (&b, n, 2);
   p.epochs = 2;
@@ -533,7 +375,7 @@ GST_START_TEST (test_loss_decreases)
   g_array_unref (many);
   beats_clear (&b);
   g_free (model);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -542,21 +384,21 @@ GST_END_TEST;
  * buffered; another seed another file. */
 GST_START_TEST (test_deterministic)
 {
-  const guint n = SCALE (120, 32);
+  const guint n = ECG_TEST_SCALE (120, 32);
   Props p = { 2, 32, 42, 0, 250, NULL, NULL };
   gchar *path[3];
   GArray *l;
   Beats b;
-  TmpDir t;
+  EcgTestTmpDir t;
   guint i;
 
-  tmp_dir_init (&t);
+  ecg_test_tmp_dir_init (&t);
   beats_init (&b, n, 3);
   for (i = 0; i < 3; i++) {
     gchar name[32];
 
     g_snprintf (name, sizeof (name), "model%u.safetensors", i);
-    path[i] = tmp_dir_file (&t, name);
+    path[i] = ecg_test_tmp_dir_file (&t, name);
     p.location = path[i];
     p.seed = i < 2 ? 42 : 43;
     l = train (&p, &b, i == 0 ? 7 : 64);
@@ -567,7 +409,7 @@ GST_START_TEST (test_deterministic)
   for (i = 0; i < 3; i++)
     g_free (path[i]);
   beats_clear (&b);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -576,19 +418,19 @@ GST_END_TEST;
  * is the one trained without them. */
 GST_START_TEST (test_nonfinite_rows)
 {
-  const guint n = SCALE (100, 32);
+  const guint n = ECG_TEST_SCALE (100, 32);
   Props p = { 1, 32, 5, 0, 250, NULL, NULL };
   gchar *clean, *dirty;
   Beats b, bad;
   GArray *l;
-  TmpDir t;
+  EcgTestTmpDir t;
   Run r;
   BusLog log;
   guint i, j = 0;
 
-  tmp_dir_init (&t);
-  clean = tmp_dir_file (&t, "clean.safetensors");
-  dirty = tmp_dir_file (&t, "dirty.safetensors");
+  ecg_test_tmp_dir_init (&t);
+  clean = ecg_test_tmp_dir_file (&t, "clean.safetensors");
+  dirty = ecg_test_tmp_dir_file (&t, "dirty.safetensors");
   beats_init (&b, n, 4);
   p.location = clean;
   l = train (&p, &b, 10);
@@ -629,7 +471,7 @@ GST_START_TEST (test_nonfinite_rows)
   beats_clear (&bad);
   g_free (clean);
   g_free (dirty);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -639,16 +481,16 @@ GST_END_TEST;
  * the rate of the stream goes into the model. */
 GST_START_TEST (test_max_beats)
 {
-  const guint n = SCALE (1000, 300);
+  const guint n = ECG_TEST_SCALE (1000, 300);
   Props p = { 1, 32, 6, 16, 360, NULL, NULL };
   ScoreCalibration cal;
   gchar *model;
   GArray *l;
   Beats b;
-  TmpDir t;
+  EcgTestTmpDir t;
 
-  tmp_dir_init (&t);
-  model = tmp_dir_file (&t, "model.safetensors");
+  ecg_test_tmp_dir_init (&t);
+  model = ecg_test_tmp_dir_file (&t, "model.safetensors");
   p.location = model;
   beats_init (&b, n, 5);
   l = train (&p, &b, 50);
@@ -658,7 +500,7 @@ GST_START_TEST (test_max_beats)
   g_array_unref (l);
   beats_clear (&b);
   g_free (model);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -667,15 +509,15 @@ GST_END_TEST;
  * left for the next. */
 GST_START_TEST (test_state_cycles)
 {
-  const guint n = SCALE (60, 24);
+  const guint n = ECG_TEST_SCALE (60, 24);
   Props p = { 1, 16, 8, 0, 250, NULL, NULL };
   gchar *path[3], *caps = beats_caps (250);
   Run r;
   Beats b;
-  TmpDir t;
+  EcgTestTmpDir t;
   guint cycle;
 
-  tmp_dir_init (&t);
+  ecg_test_tmp_dir_init (&t);
   beats_init (&b, n, 7);
   p.location = "unused";
   run_start (&r, &p);
@@ -684,14 +526,10 @@ GST_START_TEST (test_state_cycles)
     BusLog log;
 
     g_snprintf (name, sizeof (name), "cycle%u.safetensors", cycle);
-    path[cycle] = tmp_dir_file (&t, name);
-    fail_unless_equals_int (gst_element_set_state (r.h->element,
-            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    path[cycle] = ecg_test_tmp_dir_file (&t, name);
+    ecg_test_harness_stop (r.h);
     g_object_set (r.h->element, "location", path[cycle], NULL);
-    gst_harness_play (r.h);
-    fail_unless (gst_harness_push_event (r.h,
-            gst_event_new_stream_start ("cycle")));
-    gst_harness_set_src_caps_str (r.h, caps);
+    ecg_test_harness_new_stream (r.h, caps);
     push_beats (&r, &b, 8 + cycle * 5);
     fail_unless (gst_harness_push_event (r.h, gst_event_new_eos ()));
     bus_log_read (&log, r.bus, 1);
@@ -706,7 +544,7 @@ GST_START_TEST (test_state_cycles)
     g_free (path[cycle]);
   g_free (caps);
   beats_clear (&b);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -734,8 +572,7 @@ GST_START_TEST (test_no_location)
     BusLog l;
 
     run_start (&r, &p);
-    fail_unless_equals_int (gst_element_set_state (r.h->element,
-            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    ecg_test_harness_stop (r.h);
     g_object_set (r.h->element, "location", locations[i], NULL);
     fail_unless_equals_int (gst_element_set_state (r.h->element,
             GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
@@ -754,16 +591,16 @@ GST_END_TEST;
  * after training, and no EOS message follows; nothing is left behind. */
 GST_START_TEST (test_unwritable_location)
 {
-  const guint n = SCALE (40, 20);
+  const guint n = ECG_TEST_SCALE (40, 20);
   Props p = { 1, 32, 0, 0, 250, NULL, NULL };
   gchar *dir, *tmp;
   Run r;
   BusLog l;
   Beats b;
-  TmpDir t;
+  EcgTestTmpDir t;
 
-  tmp_dir_init (&t);
-  dir = tmp_dir_file (&t, "model.safetensors");
+  ecg_test_tmp_dir_init (&t);
+  dir = ecg_test_tmp_dir_file (&t, "model.safetensors");
   tmp = g_strconcat (dir, ".tmp", NULL);
   fail_unless_equals_int (g_mkdir (dir, 0700), 0);
   p.location = dir;
@@ -784,7 +621,7 @@ GST_START_TEST (test_unwritable_location)
   beats_clear (&b);
   g_free (dir);
   g_free (tmp);
-  tmp_dir_clear (&t);
+  ecg_test_tmp_dir_clear (&t);
 }
 
 GST_END_TEST;
@@ -801,10 +638,10 @@ GST_START_TEST (test_too_few_beats)
     Run r;
     BusLog l;
     Beats b;
-    TmpDir t;
+    EcgTestTmpDir t;
 
-    tmp_dir_init (&t);
-    model = tmp_dir_file (&t, "model.safetensors");
+    ecg_test_tmp_dir_init (&t);
+    model = ecg_test_tmp_dir_file (&t, "model.safetensors");
     p.location = model;
     beats_init (&b, n, 9);
     run_start (&r, &p);
@@ -829,7 +666,7 @@ GST_START_TEST (test_too_few_beats)
     run_clear (&r);
     beats_clear (&b);
     g_free (model);
-    tmp_dir_clear (&t);
+    ecg_test_tmp_dir_clear (&t);
   }
 }
 
@@ -854,7 +691,7 @@ GST_START_TEST (test_bad_buffers)
       EcgBeat *beats = g_new0 (EcgBeat, meta_beats[i]);
 
       run_start (&r, &p);
-      add_beats (buf, beats, meta_beats[i]);
+      ecg_test_add_beats (buf, beats, meta_beats[i]);
       g_free (beats);
     } else {
       run_start (&r, &p);
@@ -871,16 +708,6 @@ GST_START_TEST (test_bad_buffers)
 
 GST_END_TEST;
 
-/* cairo keeps its toy font faces, and fontconfig its configuration, for
- * the life of the process; free them after the tests so that valgrind
- * reports no leak for the plots' labels */
-static void
-release_font_caches (void)
-{
-  cairo_debug_reset_static_data ();
-  FcFini ();
-}
-
 static Suite *
 vaetrain_suite (void)
 {
@@ -888,7 +715,7 @@ vaetrain_suite (void)
   TCase *tc = tcase_create ("general");
 
   suite_add_tcase (s, tc);
-  tcase_add_unchecked_fixture (tc, NULL, release_font_caches);
+  tcase_add_unchecked_fixture (tc, NULL, ecg_test_release_font_caches);
   tcase_add_test (tc, test_train);
   tcase_add_test (tc, test_loss_decreases);
   tcase_add_test (tc, test_deterministic);
