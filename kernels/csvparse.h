@@ -94,6 +94,18 @@ int         csv_parse_block     (const char * buf, size_t len, int at_eof,
                                  int column, int n_columns, float * out,
                                  size_t max_out, CsvBlockResult * res);
 
+/* csv_parse_block () over up to @n_threads threads: the buffer is cut at
+ * line ends into parts parsed at once, then joined in order.  Result, @out
+ * and @res are exactly those of csv_parse_block () with the same
+ * arguments.  @workspace holds csv_parse_block_mt_workspace_size (len,
+ * n_threads) bytes. */
+#define CSV_MT_MAX_THREADS 64
+size_t      csv_parse_block_mt_workspace_size (size_t len, int n_threads);
+int         csv_parse_block_mt  (const char * buf, size_t len, int at_eof,
+                                 int column, int n_columns, float * out,
+                                 size_t max_out, CsvBlockResult * res,
+                                 int n_threads, void * workspace);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 /* The x87 fast path needs the 80-bit extended format: 64-bit significand
  * with an explicit integer bit in the low 8 bytes of the object. */
 #if (defined (__x86_64__) || defined (__i386__)) && LDBL_MANT_DIG == 64
@@ -881,4 +883,135 @@ csv_parse_block (const char *buf, size_t len, int at_eof, int column,
   res->consumed = p - buf;
   res->n_values = n;
   return status;
+}
+
+/* ---- parallel block parsing ---- */
+
+typedef struct
+{
+  const char *buf;
+  size_t len;
+  int at_eof, column, n_columns;
+  float *out;
+  size_t max_out;
+  CsvBlockResult res;
+  int status;
+} CsvPart;
+
+static void *
+csv_part_run (void *data)
+{
+  CsvPart *p = data;
+
+  p->status = csv_parse_block (p->buf, p->len, p->at_eof, p->column,
+      p->n_columns, p->out, p->max_out, &p->res);
+  return NULL;
+}
+
+size_t
+csv_parse_block_mt_workspace_size (size_t len, int n_threads)
+{
+  if (n_threads < 1)
+    n_threads = 1;
+  if (n_threads > CSV_MT_MAX_THREADS)
+    n_threads = CSV_MT_MAX_THREADS;
+  /* a value needs a line of at least one byte, a part ends in a line end:
+   * len + 1 values cover every part */
+  return (len + (size_t) n_threads) * sizeof (float);
+}
+
+/**
+ * csv_parse_block_mt:
+ *
+ * Parts: [start_k, start_k+1) with start_k the first line start at or after
+ * k len / T, so every part but the last ends with "\n" and only the last
+ * sees @at_eof.  Each part is parsed by csv_parse_block () into its own
+ * slice of @workspace.  Joining in order: values are copied while the parts
+ * before were complete (CSV_OK); the first part that stopped (a bad line)
+ * gives the status and @res, offsets made relative to @buf.  A part whose
+ * values would overflow @max_out is parsed again in place by
+ * csv_parse_block () with the room left, which gives CSV_FULL exactly where
+ * the sequential call would.
+ */
+int
+csv_parse_block_mt (const char *buf, size_t len, int at_eof, int column,
+    int n_columns, float *out, size_t max_out, CsvBlockResult * res,
+    int n_threads, void *workspace)
+{
+  CsvPart parts[CSV_MT_MAX_THREADS];
+  pthread_t threads[CSV_MT_MAX_THREADS];
+  int started[CSV_MT_MAX_THREADS];
+  float *ws = workspace;
+  size_t n = 0, start = 0, done = 0;
+  int t, k, st = CSV_OK;
+
+  if (n_threads > CSV_MT_MAX_THREADS)
+    n_threads = CSV_MT_MAX_THREADS;
+  /* small blocks: threads cost more than they save */
+  if (n_threads <= 1 || len < 64 * 1024 || workspace == NULL)
+    return csv_parse_block (buf, len, at_eof, column, n_columns, out,
+        max_out, res);
+  if (!res || (!buf && len) || (!out && max_out) || column < 0 ||
+      n_columns == 0 || (n_columns > 0 && column >= n_columns))
+    return CSV_ERR_INVAL;
+
+  for (t = 0; t < n_threads && start < len; t++) {
+    size_t end = t == n_threads - 1 ? len : (size_t) (t + 1) * len / n_threads;
+    const char *nl;
+
+    if (end < start)
+      end = start;
+    nl = end < len ? memchr (buf + end, '\n', len - end) : NULL;
+    end = nl ? (size_t) (nl - buf) + 1 : len;
+    parts[t].buf = buf + start;
+    parts[t].len = end - start;
+    parts[t].at_eof = end == len ? at_eof : 1;
+    parts[t].column = column;
+    parts[t].n_columns = n_columns;
+    parts[t].out = ws + start + t;
+    parts[t].max_out = end - start + 1;
+    start = end;
+  }
+  k = t;
+  for (t = 0; t < k; t++)
+    started[t] = t > 0 && pthread_create (&threads[t], NULL, csv_part_run,
+        &parts[t]) == 0;
+  csv_part_run (&parts[0]);
+  for (t = 1; t < k; t++) {
+    if (started[t])
+      pthread_join (threads[t], NULL);
+    else
+      csv_part_run (&parts[t]);
+  }
+
+  memset (res, 0, sizeof (*res));
+  for (t = 0; t < k; t++) {
+    CsvPart *p = &parts[t];
+
+    if (n + p->res.n_values > max_out) {
+      /* the output fills inside this part: where exactly, only a
+       * sequential parse of it says */
+      CsvBlockResult r;
+
+      st = csv_parse_block (p->buf, p->len, p->at_eof, column, n_columns,
+          out + n, max_out - n, &r);
+      *res = r;
+      res->consumed += done;
+      res->n_values += n;
+      return st;
+    }
+    memcpy (out + n, p->out, p->res.n_values * sizeof (float));
+    n += p->res.n_values;
+    if (p->status != CSV_OK || (p->res.consumed < p->len)) {
+      /* a bad line, or an incomplete last line */
+      *res = p->res;
+      res->consumed += done;
+      res->n_values = n;
+      return p->status;
+    }
+    done += p->len;
+  }
+  res->consumed = done;
+  res->n_values = n;
+  return st;
 }

@@ -933,6 +933,53 @@ test_blocks (uint64_t seed)
       failures == before ? "ok" : "FAILED");
 }
 
+/* csv_parse_block_mt () equals csv_parse_block (): same status, result and
+ * values, for random files (bad lines included), thread counts, room in
+ * the output and at_eof, including cuts inside a line. */
+static void
+test_blocks_mt (uint64_t seed)
+{
+  Rng r = { seed };
+  int t, before = failures;
+
+  for (t = 0; t < 200; t++) {
+    File fl;
+    int n_cols = 1 + rng_below (&r, 3), col = rng_below (&r, n_cols);
+    int n_columns = rng_below (&r, 2) ? n_cols : -1;
+    int threads = 1 + rng_below (&r, 8), eof = rng_below (&r, 2), st1, st2;
+    size_t n = 5000 + rng_below (&r, 20000), room, len;
+    float *a, *b;
+    void *ws;
+    CsvBlockResult r1, r2;
+
+    memset (&fl, 0, sizeof (fl));
+    gen_file (&r, &fl, n, n_cols, col, n_columns, rng_below (&r, 2) ? 0 : 1,
+        rng_below (&r, 2));
+    len = fl.len - rng_below (&r, 50 < fl.len ? 50 : (uint32_t) fl.len);
+    room = rng_below (&r, 2) ? n + 10 : 1 + rng_below (&r, (uint32_t) n);
+    a = malloc ((room + 1) * sizeof (float));
+    b = malloc ((room + 1) * sizeof (float));
+    ws = malloc (csv_parse_block_mt_workspace_size (len, threads));
+    st1 = csv_parse_block (fl.text, len, eof, col, n_columns, a, room, &r1);
+    st2 = csv_parse_block_mt (fl.text, len, eof, col, n_columns, b, room,
+        &r2, threads, ws);
+    if (st1 != st2 || memcmp (&r1, &r2, sizeof (r1)) != 0 ||
+        memcmp (a, b, r1.n_values * sizeof (float)) != 0) {
+      printf ("  mt case %d (%d threads, room %zu): status %d/%d, values "
+          "%zu/%zu, consumed %zu/%zu\n", t, threads, room, st1, st2,
+          r1.n_values, r2.n_values, r1.consumed, r2.consumed);
+      failures++;
+    }
+    free (a);
+    free (b);
+    free (ws);
+    free (fl.text);
+    free (fl.exp);
+  }
+  printf ("parallel block parser: seed %llu, 200 files: %s\n",
+      (unsigned long long) seed, failures == before ? "ok" : "FAILED");
+}
+
 static void
 test_block_fixed (void)
 {
@@ -989,6 +1036,8 @@ main (int argc, char **argv)
   float_pass ("B (fresh seed)", fresh, count);
   test_blocks (20240601);
   test_blocks (fresh);
+  test_blocks_mt (20240601);
+  test_blocks_mt (fresh);
 
   for (i = 0; test_locales[i]; i++) {
     if (setlocale (LC_ALL, test_locales[i]) &&
