@@ -105,6 +105,113 @@ size_t nms_detector_flush (NmsDetector * d, NmsGate * out);
 
 uint64_t nms_detector_latency (const NmsDetector * d);
 
+/*
+ * CUDA twin (kernels/nms.cu; without CUDA these return
+ * ECG_CUDA_ERR_NO_DEVICE, cudadev.h). The detector runs in two stages,
+ * on the CPU too (nms_ref.c): (a) features, data-parallel over the samples
+ * (sliding max of |y|, local maxima and their half widths, per-segment
+ * sums of y, y^2, y^3, y^4 and of the squared fine response of x), and (b)
+ * the sequential decisions over the sparse candidates and segments. The
+ * CUDA path computes (a) on the device, downloads the compact records
+ * (about 10 bytes per |y| peak and 40 per 0.125 s segment, never the
+ * signal) and runs the same (b) on the host, so its gates equal
+ * nms_detector_push ()'s exactly, in any block sizes.
+ *
+ * nms_detector_cuda_prepare: allocates the device scratch and pinned host
+ * buffers on @device (-1: the current one) for blocks of up to @max_block
+ * samples (larger blocks are processed in parts). Call it once before
+ * the first CUDA push; again to change the size. Returns 0 or an
+ * ECG_CUDA_ERR_* status. nms_detector_free () releases it all.
+ *
+ * nms_detector_push_cuda: nms_detector_push () with @x_dev (nullable) and
+ * @y_dev in device memory, work ordered on @stream (a cudaStream_t, NULL:
+ * the legacy default stream). Synchronises @stream before it returns (the
+ * gates are on the host). Resets, CPU pushes and nms_detector_flush ()
+ * may be mixed freely with CUDA pushes. *@status (nullable) receives 0 or
+ * a negative status; on error no gates are returned and the detector
+ * should be reset.
+ */
+int nms_detector_cuda_prepare (NmsDetector * d, size_t max_block,
+                               int device);
+
+size_t nms_detector_push_cuda (NmsDetector * d, const float *x_dev,
+                               const float *y_dev, size_t n, NmsGate * out,
+                               void *stream, int *status);
+
+/*
+ * Stage interface between nms_ref.c and nms.cu (not for elements).
+ *
+ * NmsCandRec: a candidate of the feature stage: a local max of |y| at
+ * sample @t, created when sample t + radius arrives; @amp is |y| there
+ * times the sharpness weight (nms_stage_amp ()).
+ * NmsSegRec: the sums of one quality segment in the reference's order
+ * (double, sample by sample from the segment's start).
+ */
+typedef struct
+{
+  uint64_t t;
+  float amp;
+} NmsCandRec;
+
+typedef struct
+{
+  double s1, s2, s3, s4;
+  double hf;
+} NmsSegRec;
+
+/*
+ * NmsStage: what the feature stage needs and carries from block to block.
+ * history: the @hist_y samples of y before sample @t (sanitised: non-finite
+ * values are 0; zeros before t0) and the @hist_x samples of x before it
+ * (the fine filter's memory). Seed rule: hist_y = window - 1; adaptive
+ * rule: hist_y = 2 radius.
+ */
+typedef struct
+{
+  int mode;                     /* 0 seed, 1 seed + floor, 2 adaptive */
+  int window;                   /* seed: N */
+  int centre;                   /* seed: (N + 1) / 2 */
+  float floor;                  /* seed: y floor (-inf for mode 0) */
+  int radius;                   /* adaptive: r */
+  int first;                    /* adaptive: candidates from t0 + first */
+  int seg;                      /* adaptive: quality segment, 0: gate off */
+  int fine_width;               /* taps of the fine filter */
+  const float *fine_taps;
+  size_t hist_y, hist_x;
+  uint64_t t0, t;
+  uint64_t epoch;               /* changes on reset and CPU pushes */
+  int flushed;
+  /* carried feature state */
+  int prev_cand;                /* seed: cand (t - N) */
+  int have_cand;                /* adaptive: last candidate */
+  uint64_t last_cand_t;
+  NmsSegRec seg_cur;            /* the partial segment */
+  uint64_t seg_cur_n;
+} NmsStage;
+
+void nms_stage_get (const NmsDetector * d, NmsStage * s, float *hist_y,
+                    float *hist_x);
+
+/* Sets the carried feature state (prev_cand, have_cand, last_cand_t,
+ * seg_cur, seg_cur_n of @s) and the history that ends at sample @t_end */
+void nms_stage_put (NmsDetector * d, const NmsStage * s, uint64_t t_end,
+                    const float *hist_y, const float *hist_x);
+
+/* Candidate amplitude of a |y| peak @a whose lobe is @lobe samples wide
+ * at half height (the sharpness weight) */
+float nms_stage_amp (const NmsDetector * d, float a, uint64_t lobe);
+
+/* Decision stage over the next @n samples: candidates created there, in
+ * order, and the segments completed there. Advances the detector by n.
+ * Seed rule: @c, @s unused, only advances. Returns the gates. */
+size_t nms_stage_decide (NmsDetector * d, size_t n, const NmsCandRec * c,
+                         size_t nc, const NmsSegRec * s, size_t ns,
+                         NmsGate * out);
+
+/* Device state owned by the detector (nms.cu) */
+void nms_stage_attach (NmsDetector * d, void *dev, void (*free_dev) (void *));
+void *nms_stage_device (const NmsDetector * d);
+
 #ifdef __cplusplus
 }
 #endif

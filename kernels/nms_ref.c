@@ -4,6 +4,7 @@
  */
 
 #include "nms.h"
+#include "cudadev.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -144,6 +145,14 @@ struct NmsDetector
   uint64_t wait;                /* candidates are decided this long after */
   uint64_t last_gate;
   int have_gate;
+
+  /* feature records of one span (at most NMS_CHUNK samples) */
+  NmsCandRec *fc;
+  NmsSegRec *fs;
+
+  uint64_t epoch;               /* bumped by reset and CPU pushes */
+  void *dev;                    /* nms.cu's device state */
+  void (*free_dev) (void *);
 
   /* signal quality: moments of y per segment, beats waiting for theirs */
   int sqi;                      /* quality gating on */
@@ -333,8 +342,11 @@ nms_detector_new (const NmsConfig * cfg)
     d->hk = calloc ((size_t) d->hw2, sizeof (float));
     d->xbuf = calloc ((size_t) d->hw2 - 1 + NMS_CHUNK, sizeof (float));
     d->f2 = calloc (NMS_CHUNK, sizeof (float));
+    d->fc = calloc ((size_t) (NMS_CHUNK + d->r) / (d->r + 1) + 2,
+        sizeof (NmsCandRec));
+    d->fs = calloc ((size_t) NMS_CHUNK / d->seg + 2, sizeof (NmsSegRec));
     if (d->cands == NULL || d->yring == NULL || d->segs == NULL
-        || d->pend == NULL)
+        || d->pend == NULL || d->fc == NULL || d->fs == NULL)
       goto no_mem;
     if (d->hk == NULL || d->xbuf == NULL || d->f2 == NULL)
       goto no_mem;
@@ -367,6 +379,10 @@ nms_detector_free (NmsDetector * d)
 {
   if (d == NULL)
     return;
+  if (d->free_dev)
+    d->free_dev (d->dev);
+  free (d->fc);
+  free (d->fs);
   free (d->ring);
   free (d->dq);
   free (d->cands);
@@ -392,6 +408,7 @@ nms_detector_reset (NmsDetector * d, uint64_t first_sample)
   d->t0 = first_sample;
   d->t = first_sample;
   d->flushed = 0;
+  d->epoch++;
   d->dq_head = d->dq_tail = 0;
   memset (d->ring, 0, (d->ring_mask + 1) * sizeof (float));
   if (d->yring)
@@ -775,29 +792,46 @@ drop_old (NmsDetector * d, uint64_t now)
   }
 }
 
-/* Sharpness weight of a |y| peak at i: (hw0 / hw)^p when the lobe of y
- * around i, measured at half its height, is hw > hw0 samples wide. */
-static inline float
-lobe_weight (const NmsDetector * d, uint64_t i, float ai)
+/* Width of the lobe of y around the |y| peak ai at i, at half its height
+ * (at most 2 r + 1; nms.cu computes it the same way). */
+static inline uint64_t
+lobe_width (const NmsDetector * d, uint64_t i, float ai)
 {
   float h = 0.5f * ai, s = d->yring[i & d->ring_mask] >= 0.0f ? 1.0f : -1.0f;
   uint64_t lo = i, hi = i, r = (uint64_t) d->r;
-  double hw;
 
   while (lo > d->t0 && i - lo < r && s * d->yring[(lo - 1) & d->ring_mask] > h)
     lo--;
   while (hi - i < r && s * d->yring[(hi + 1) & d->ring_mask] > h)
     hi++;
-  hw = (double) (hi - lo + 1);
-  if (hw <= d->hw0)
-    return 1.0f;
-  return (float) pow (d->hw0 / hw, nms_tune.hw_pow);
+  return hi - lo + 1;
 }
 
-/* Candidate extraction: sample j has |y| = a; decides whether the sample
- * r before it is a local max of |y| within +-r. */
+/**
+ * nms_stage_amp:
+ *
+ * Sharpness weighting of a |y| peak a: a (hw0 / hw)^p when its lobe,
+ * measured at half its height, is hw > hw0 samples wide.
+ */
+float
+nms_stage_amp (const NmsDetector * d, float a, uint64_t lobe)
+{
+  double hw = (double) lobe;
+  float w;
+
+  if (hw <= d->hw0)
+    w = 1.0f;
+  else
+    w = (float) pow (d->hw0 / hw, nms_tune.hw_pow);
+  return a * w;
+}
+
+/* Candidate extraction (feature stage): sample j has y = yv; decides
+ * whether the sample r before it is a local max of |y| within +-r, and
+ * appends it to c[*nc]. */
 static inline void
-cand_step (NmsDetector * d, float yv, uint64_t j)
+cand_feature (NmsDetector * d, float yv, uint64_t j, NmsCandRec * c,
+    size_t *nc)
 {
   uint64_t r = (uint64_t) d->r, i, lo;
   float mx, ai, a = fabsf (yv);
@@ -814,14 +848,23 @@ cand_step (NmsDetector * d, float yv, uint64_t j)
     return;
   ai = d->ring[i & d->ring_mask];
   if (ai > 0.0f && ai == mx && (!d->have_cand || i - d->last_cand_t > r)) {
-    NmsCand *k = &d->cands[d->cand_head++ & d->cand_mask];
-
-    k->t = i;
-    k->amp = ai * lobe_weight (d, i, ai);
-    k->state = CAND_PENDING;
+    c[*nc].t = i;
+    c[*nc].amp = nms_stage_amp (d, ai, lobe_width (d, i, ai));
+    (*nc)++;
     d->last_cand_t = i;
     d->have_cand = 1;
   }
+}
+
+/* Decision stage: candidate c becomes known (sample c->t + r arrived) */
+static inline void
+cand_add (NmsDetector * d, const NmsCandRec * c)
+{
+  NmsCand *k = &d->cands[d->cand_head++ & d->cand_mask];
+
+  k->t = c->t;
+  k->amp = c->amp;
+  k->state = CAND_PENDING;
 }
 
 /* ---- signal quality ---- */
@@ -866,8 +909,9 @@ fine_chunk (NmsDetector * d, const float *x, size_t n)
   memmove (b, b + n, h * sizeof (float));
 }
 
+/* Segment sums (feature stage), in this order: nms.cu sums the same way */
 static inline void
-seg_step (NmsDetector * d, float yv, float f2)
+seg_feature (NmsDetector * d, float yv, float f2, NmsSegRec * s, size_t *ns)
 {
   NmsSeg *c = &d->seg_cur;
   double v = yv, v2 = v * v;
@@ -878,9 +922,28 @@ seg_step (NmsDetector * d, float yv, float f2)
   c->s3 += v2 * v;
   c->s4 += v2 * v2;
   if (++c->n == (uint64_t) d->seg) {
-    d->segs[d->seg_done++ & d->seg_mask] = *c;
+    s[*ns].s1 = c->s1;
+    s[*ns].s2 = c->s2;
+    s[*ns].s3 = c->s3;
+    s[*ns].s4 = c->s4;
+    s[*ns].hf = c->hf;
+    (*ns)++;
     memset (c, 0, sizeof (*c));
   }
+}
+
+/* Decision stage: a complete segment */
+static inline void
+seg_add (NmsDetector * d, const NmsSegRec * s)
+{
+  NmsSeg *g = &d->segs[d->seg_done++ & d->seg_mask];
+
+  g->s1 = s->s1;
+  g->s2 = s->s2;
+  g->s3 = s->s3;
+  g->s4 = s->s4;
+  g->hf = s->hf;
+  g->n = (uint64_t) d->seg;
 }
 
 /* Segment holding the end of the quality window of a beat peaking at t. */
@@ -1029,31 +1092,93 @@ static size_t
 nms_adaptive_ref (NmsDetector * d, const float *x, const float *y, size_t n,
     NmsGate * out)
 {
-  size_t k, ng = 0;
-  uint64_t j;
-  float a;
+  size_t k, m, ng = 0;
 
-  for (k = 0; k < n; k++) {
-    if (d->sqi && k % NMS_CHUNK == 0)
-      fine_chunk (d, x ? x + k : NULL, n - k < NMS_CHUNK ? n - k : NMS_CHUNK);
-    a = y[k];
-    if (!isfinite (a))
-      a = 0.0f;
-    j = d->t++;
-    cand_step (d, a, j);
-    /* most samples decide nothing: test that cheaply */
+  /* spans of NMS_CHUNK samples: (a) features, then (b) decisions */
+  for (k = 0; k < n; k += m) {
+    size_t i, nc = 0, ns = 0;
+    uint64_t j;
+    float a;
+
+    m = n - k < NMS_CHUNK ? n - k : NMS_CHUNK;
+    if (d->sqi)
+      fine_chunk (d, x ? x + k : NULL, m);
+    for (i = 0; i < m; i++) {
+      a = y[k + i];
+      if (!isfinite (a))
+        a = 0.0f;
+      j = d->t + i;
+      cand_feature (d, a, j, d->fc, &nc);
+      if (d->sqi)
+        seg_feature (d, a, d->f2[i], d->fs, &ns);
+    }
+    ng += nms_stage_decide (d, m, d->fc, nc, d->fs, ns, out + ng);
+  }
+  return ng;
+}
+
+/**
+ * nms_stage_decide:
+ *
+ * The decision stage of the adaptive rule over samples t .. t + n - 1. At
+ * each sample j, in this order: (A) the candidate whose peak is r before j
+ * becomes known; (B) when a decision is due (learning, the oldest pending
+ * candidate is wait old, or searchback is due), decide_ready (j + 1);
+ * (C) the segment ending at j completes; (D) the waiting beats whose
+ * quality window is complete are released. Only the samples where one of
+ * these can happen are visited: the state changes nowhere else.
+ */
+size_t
+nms_stage_decide (NmsDetector * d, size_t n, const NmsCandRec * c,
+    size_t nc, const NmsSegRec * s, size_t ns, NmsGate * out)
+{
+  uint64_t j = d->t, end = d->t + n, r = (uint64_t) d->r;
+  uint64_t seg = (uint64_t) d->seg;
+  size_t ci = 0, si = 0, ng = 0;
+
+  if (d->mode != 2) {
+    d->t = end;
+    return 0;
+  }
+  while (j < end) {
+    uint64_t nx = end;
+
+    /* (A) */
+    while (ci < nc && c[ci].t + r <= j)
+      cand_add (d, &c[ci++]);
+    /* (B), the test of the reference's sample loop */
     if (d->learning || (d->cand_next < d->cand_head
             && d->cands[d->cand_next & d->cand_mask].t + d->wait < j + 1)
         || (d->have_beat && !d->sb_done && j + 1 > d->sb_at))
       decide_ready (d, j + 1, 0, out, &ng);
     if (d->sqi) {
-      seg_step (d, a, d->f2[k % NMS_CHUNK]);
+      /* (C) */
+      if (si < ns && d->t0 + (d->seg_done + 1) * seg - 1 <= j)
+        seg_add (d, &s[si++]);
+      /* (D) */
       if (d->pend_tail != d->pend_head
           && sqi_end_seg (d, d->pend[d->pend_tail & d->pend_mask].t) <
           d->seg_done)
         release (d, 0, out, &ng);
     }
+    /* the next sample where (A) to (C) can happen; (D) only follows them */
+    if (ci < nc && c[ci].t + r < nx)
+      nx = c[ci].t + r;
+    if (d->sqi && si < ns && d->t0 + (d->seg_done + 1) * seg - 1 < nx)
+      nx = d->t0 + (d->seg_done + 1) * seg - 1;
+    if (d->learning) {
+      if (d->learn_start + (uint64_t) d->learn - 1 < nx)
+        nx = d->learn_start + (uint64_t) d->learn - 1;
+    } else {
+      if (d->cand_next < d->cand_head
+          && d->cands[d->cand_next & d->cand_mask].t + d->wait < nx)
+        nx = d->cands[d->cand_next & d->cand_mask].t + d->wait;
+      if (d->have_beat && !d->sb_done && d->sb_at < nx)
+        nx = d->sb_at;
+    }
+    j = nx > j ? nx : j + 1;
   }
+  d->t = end;
   return ng;
 }
 
@@ -1077,6 +1202,7 @@ nms_detector_push (NmsDetector * d, const float *x, const float *y,
 {
   if (d->flushed || n == 0)
     return 0;
+  d->epoch++;
   if (d->mode == 2)
     return nms_adaptive_ref (d, x, y, n, out);
   return nms_seed_ref (d, y, n, out);
@@ -1096,7 +1222,7 @@ nms_detector_push (NmsDetector * d, const float *x, const float *y,
 size_t
 nms_detector_flush (NmsDetector * d, NmsGate * out)
 {
-  size_t ng = 0;
+  size_t ng = 0, nc, k;
   uint64_t j, end;
 
   if (d->flushed)
@@ -1105,8 +1231,12 @@ nms_detector_flush (NmsDetector * d, NmsGate * out)
   if (d->mode != 2)
     return 0;
   end = d->t;
+  /* the last r samples' candidates, with zeros after the end */
+  nc = 0;
   for (j = end; j < end + (uint64_t) d->r; j++)
-    cand_step (d, 0.0f, j);
+    cand_feature (d, 0.0f, j, d->fc, &nc);
+  for (k = 0; k < nc; k++)
+    cand_add (d, &d->fc[k]);
   decide_ready (d, end, 1, out, &ng);
   if (d->sqi) {
     /* the last, partial segment counts as it is */
@@ -1118,3 +1248,153 @@ nms_detector_flush (NmsDetector * d, NmsGate * out)
   }
   return ng;
 }
+
+/* ---- stage interface (nms.h; for nms.cu) ---- */
+
+static size_t
+hist_y_len (const NmsDetector * d)
+{
+  return d->mode == 2 ? (size_t) (2 * d->r) : (size_t) d->n - 1;
+}
+
+/**
+ * nms_stage_get:
+ * @d: a detector
+ * @s: (out): the geometry and the carried feature state
+ * @hist_y: (out) (nullable): s->hist_y floats, y before sample s->t
+ * @hist_x: (out) (nullable): s->hist_x floats, x before sample s->t
+ */
+void
+nms_stage_get (const NmsDetector * d, NmsStage * s, float *hist_y,
+    float *hist_x)
+{
+  size_t h = hist_y_len (d), k;
+
+  memset (s, 0, sizeof (*s));
+  s->mode = d->mode;
+  s->window = d->n;
+  s->centre = d->c;
+  s->floor = d->mode == 1 ? (float) d->cfg.threshold : -INFINITY;
+  s->radius = d->r;
+  s->first = d->w;
+  s->seg = d->mode == 2 && d->sqi ? d->seg : 0;
+  s->fine_width = s->seg ? d->hw2 : 0;
+  s->fine_taps = s->seg ? d->hk : NULL;
+  s->hist_y = h;
+  s->hist_x = s->seg ? (size_t) d->hw2 - 1 : 0;
+  s->t0 = d->t0;
+  s->t = d->t;
+  s->epoch = d->epoch;
+  s->flushed = d->flushed;
+  s->prev_cand = d->prev_cand;
+  s->have_cand = d->have_cand;
+  s->last_cand_t = d->last_cand_t;
+  if (d->mode == 2) {
+    s->seg_cur.s1 = d->seg_cur.s1;
+    s->seg_cur.s2 = d->seg_cur.s2;
+    s->seg_cur.s3 = d->seg_cur.s3;
+    s->seg_cur.s4 = d->seg_cur.s4;
+    s->seg_cur.hf = d->seg_cur.hf;
+    s->seg_cur_n = d->seg_cur.n;
+  }
+  if (hist_y) {
+    const float *src = d->mode == 2 ? d->yring : d->ring;
+
+    for (k = 0; k < h; k++) {
+      uint64_t back = (uint64_t) (h - k);
+
+      hist_y[k] = back <= d->t - d->t0 ? src[(d->t - back) & d->ring_mask] :
+          0.0f;
+    }
+  }
+  if (hist_x && s->hist_x)
+    memcpy (hist_x, d->xbuf, s->hist_x * sizeof (float));
+}
+
+/**
+ * nms_stage_put:
+ *
+ * After a feature stage computed elsewhere (nms.cu): the carried feature
+ * state of @s and the history that ends at sample @t_end (what
+ * nms_stage_get () would give once the decision stage reached t_end).
+ */
+void
+nms_stage_put (NmsDetector * d, const NmsStage * s, uint64_t t_end,
+    const float *hist_y, const float *hist_x)
+{
+  size_t h = hist_y_len (d), k;
+
+  d->prev_cand = s->prev_cand;
+  d->have_cand = s->have_cand;
+  d->last_cand_t = s->last_cand_t;
+  if (d->mode == 2) {
+    d->seg_cur.s1 = s->seg_cur.s1;
+    d->seg_cur.s2 = s->seg_cur.s2;
+    d->seg_cur.s3 = s->seg_cur.s3;
+    d->seg_cur.s4 = s->seg_cur.s4;
+    d->seg_cur.hf = s->seg_cur.hf;
+    d->seg_cur.n = s->seg_cur_n;
+  }
+  /* the ring and the sliding max as the reference leaves them at t_end:
+   * the deque of the last h samples gives the same maxima from now on */
+  d->dq_head = d->dq_tail = 0;
+  for (k = 0; k < h; k++) {
+    uint64_t back = (uint64_t) (h - k), j, lo;
+    float v = hist_y[k];
+
+    if (back > t_end - d->t0)
+      continue;
+    j = t_end - back;
+    if (d->mode == 2) {
+      d->yring[j & d->ring_mask] = v;
+      d->ring[j & d->ring_mask] = fabsf (v);
+      lo = j >= 2 * (uint64_t) d->r ? j - 2 * (uint64_t) d->r : 0;
+      deque_push (d, fabsf (v), j, lo);
+    } else {
+      d->ring[j & d->ring_mask] = v;
+      lo = j + 1 >= (uint64_t) d->n ? j + 1 - (uint64_t) d->n : 0;
+      deque_push (d, v, j, lo);
+    }
+  }
+  if (hist_x && d->mode == 2 && d->sqi)
+    memcpy (d->xbuf, hist_x, ((size_t) d->hw2 - 1) * sizeof (float));
+}
+
+void
+nms_stage_attach (NmsDetector * d, void *dev, void (*free_dev) (void *))
+{
+  d->dev = dev;
+  d->free_dev = free_dev;
+}
+
+void *
+nms_stage_device (const NmsDetector * d)
+{
+  return d->dev;
+}
+
+#ifndef ECG_KERNELS_CUDA
+int
+nms_detector_cuda_prepare (NmsDetector * d, size_t max_block, int device)
+{
+  (void) d;
+  (void) max_block;
+  (void) device;
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+size_t
+nms_detector_push_cuda (NmsDetector * d, const float *x_dev,
+    const float *y_dev, size_t n, NmsGate * out, void *stream, int *status)
+{
+  (void) d;
+  (void) x_dev;
+  (void) y_dev;
+  (void) n;
+  (void) out;
+  (void) stream;
+  if (status)
+    *status = ECG_CUDA_ERR_NO_DEVICE;
+  return 0;
+}
+#endif
