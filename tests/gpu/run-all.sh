@@ -40,4 +40,43 @@ if [ -f "$beats" ]; then
   rm -rf "$out/dump"
   cat "$out/torch-load.txt"
 fi
+
+# Speed, side by side on this card: the seed's own GPU pipeline (pandas
+# parse, CuPy/Numba front-end, PyTorch LightVAE) and the gst-launch-1.0
+# process on the same 20 M-sample CSV, CPU and CUDA backends.
+bl=.device/baselines
+if [ -f "$bl/seed_gpu_bench.py" ]; then
+  echo "== seed GPU pipeline (writes /tmp/ecg20h.csv)"
+  (cd "$bl" && python3 seed_gpu_bench.py --npy base250.npy \
+     --csv /tmp/ecg20h.csv) > "$out/seed-gpu.txt" 2>&1
+  cat "$out/seed-gpu.txt"
+  export GST_PLUGIN_PATH="$PWD/$build/gst"
+  for backend in cpu cuda; do
+    for run in 1 2 3; do
+      t0=$(date +%s.%N)
+      gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv backend=$backend \
+        buffer-time=60000000 ! rickerconv backend=$backend \
+        ! nmsgate backend=$backend ! beatembed backend=$backend \
+        beats-per-buffer=4096 max-latency=60000 ! vaescore backend=$backend \
+        ! fakesink > "$out/gst-$backend.txt" 2>&1 || status=1
+      t1=$(date +%s.%N)
+      echo "gst-launch CSV -> scores, backend=$backend, run $run: $(awk \
+        "BEGIN { printf \"%.3f\", $t1 - $t0 }") s"
+    done
+  done | tee "$out/gst-speed.txt"
+  for backend in cpu cuda; do
+    t0=$(date +%s.%N)
+    GST_DEBUG=vaetrain:4 gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv \
+      backend=$backend buffer-time=60000000 ! rickerconv backend=$backend \
+      ! nmsgate backend=$backend ! beatembed backend=$backend \
+      beats-per-buffer=4096 ! vaetrain backend=$backend epochs=30 \
+      location=/tmp/m-$backend.safetensors > "$out/train-$backend.txt" 2>&1 \
+      || status=1
+    t1=$(date +%s.%N)
+    echo "gst-launch CSV -> trained model, backend=$backend: $(awk \
+      "BEGIN { printf \"%.3f\", $t1 - $t0 }") s; $(grep -c 'epoch' \
+      "$out/train-$backend.txt") epoch lines, last: $(grep 'epoch' \
+      "$out/train-$backend.txt" | tail -n 1 | sed 's/.*epoch/epoch/')"
+  done | tee -a "$out/gst-speed.txt"
+fi
 exit $status
