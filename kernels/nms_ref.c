@@ -830,8 +830,7 @@ nms_stage_amp (const NmsDetector * d, float a, uint64_t lobe)
  * whether the sample r before it is a local max of |y| within +-r, and
  * appends it to c[*nc]. */
 static inline void
-cand_feature (NmsDetector * d, float yv, uint64_t j, NmsCandRec * c,
-    size_t *nc)
+cand_feature (NmsDetector * d, float yv, uint64_t j, NmsCandRec * c, size_t *nc)
 {
   uint64_t r = (uint64_t) d->r, i, lo;
   float mx, ai, a = fabsf (yv);

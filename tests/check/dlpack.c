@@ -58,7 +58,7 @@ GST_START_TEST (test_cpu_tensor)
     gsize i;
 
     for (i = 0; i < t->floats; i++)
-      data[i] = (gfloat) i * 0.5f - 3.0f;
+      data[i] = (gfloat) i *0.5f - 3.0f;
     buf = gst_buffer_new_wrapped (data, t->floats * sizeof (gfloat));
     freed = FALSE;
     gst_mini_object_weak_ref (GST_MINI_OBJECT (buf), on_buffer_freed, NULL);

@@ -41,8 +41,7 @@ make_ecg (VaeRng * rng, float *x, size_t n, double rate)
 
   vae_rng_normal (rng, noise, n);
   for (i = 0; i < n; i++)
-    x[i] = 0.02f * noise[i] + 0.2f * (float) sin (i * 2.0 * M_PI * 0.3 /
-        rate);
+    x[i] = 0.02f * noise[i] + 0.2f * (float) sin (i * 2.0 * M_PI * 0.3 / rate);
   while (next < n) {
     size_t k = (size_t) next;
     int j, wq = (int) (0.02 * rate) + 1;
