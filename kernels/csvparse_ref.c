@@ -869,11 +869,13 @@ csv_parse_block (const char *buf, size_t len, int at_eof, int column,
     } else {
       break;                    /* incomplete line: need more data */
     }
+    v = 0.0f;
     r = csv_line_value (line, le, column, n_columns, &v, &nf);
     if (r != CSV_OK) {
       res->line_len = after - line;
       res->n_fields = nf;
-      res->value = v;
+      /* only a non-finite cell has a value; the others leave v unset */
+      res->value = r == CSV_ERR_NOT_FINITE ? v : 0.0f;
       status = r;
       break;
     }
