@@ -25,6 +25,11 @@
  * once its beat has ended.  Memory is bounded: ten seconds of signal, one
  * open row and one output batch.
  *
+ * #GstBeatEmbed:backend chooses the CPU or CUDA (auto: CUDA when a device
+ * is present) and #GstBeatEmbed:cuda-device-id the device.  On CUDA the
+ * signal history and the rows live on the device (memory:CUDAMemory out
+ * when downstream takes it); the beat meta is built on the host as before.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 csvecgsrc location=rec.csv ! rickerconv ! nmsgate ! beatembed ! fakesink
@@ -43,7 +48,8 @@
 
 #include "gstbeatembed.h"
 #include "gstecgutils.h"
-#include "beat.h"
+#include "gstecgcudamemory.h"
+#include "gstecgcudakernels.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_beat_embed_debug);
 #define GST_CAT_DEFAULT gst_beat_embed_debug
@@ -67,6 +73,8 @@ enum
   PROP_PRUNE,
   PROP_BEATS_PER_BUFFER,
   PROP_MAX_LATENCY,
+  PROP_BACKEND,
+  PROP_CUDA_DEVICE_ID,
 };
 
 #define SINK_CAPS \
@@ -119,6 +127,26 @@ struct _GstBeatEmbed
   guint n_out;
   guint64 beats_emitted;
   GQueue ready;                 /* finished output buffers */
+
+  /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
+   * allocator made in start () and freed in stop () (streaming thread) */
+  GstEcgBackend backend;
+  gint cuda_device_id;
+  EcgCudaContext cuda;
+
+  /* the CUDA path's state, streaming thread: the signal ring, the open row
+   * and the batch of rows on the device; the batch's lengths on the host
+   * and the device; the first CUDA failure of a buffer (d_ret, d_what) */
+  gboolean out_cuda;            /* negotiated memory:CUDAMemory out */
+  gboolean d_alloc;             /* set_caps: (re)allocate on the device */
+  gfloat *d_ring;
+  gfloat *d_open;
+  gfloat *d_rows;
+  guint32 *d_lens;
+  guint64 *d_zero;              /* one 0: the open row starts at 0 */
+  guint32 *h_lens;
+  gint d_ret;
+  const gchar *d_what;
 };
 
 #define gst_beat_embed_parent_class parent_class
@@ -227,8 +255,23 @@ gst_beat_embed_class_init (GstBeatEmbedClass * klass)
           0.0, 3600000.0, DEFAULT_MAX_LATENCY, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  /**
+   * GstBeatEmbed:backend:
+   *
+   * Where to compute: auto (CUDA when a device is present, else the CPU),
+   * cpu, or cuda (starting fails with RESOURCE/NOT_FOUND without a device).
+   */
+  /**
+   * GstBeatEmbed:cuda-device-id:
+   *
+   * CUDA device to use with the cuda or auto backend; -1 = automatic
+   * (device 0).
+   */
+  ecg_install_backend_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID);
+
+  ecg_element_class_add_pad_template (element_class, &sink_template);
+  ecg_element_class_add_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Beat embedding", "Filter/Converter",
       "Cuts a gated ECG into fixed-length beat rows",
@@ -249,6 +292,7 @@ gst_beat_embed_class_init (GstBeatEmbedClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_beat_embed_debug, "beatembed", 0,
       "Beat embedding");
+  gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
 static void
@@ -262,11 +306,41 @@ gst_beat_embed_init (GstBeatEmbed * self)
   self->max_latency_ms = DEFAULT_MAX_LATENCY;
   gst_audio_info_init (&self->info);
   g_queue_init (&self->ready);
+  self->backend = ECG_DEFAULT_BACKEND;
+  self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
+  ecg_cuda_context_init (&self->cuda);
+  self->out_cuda = self->d_alloc = FALSE;
+  self->d_ring = self->d_open = self->d_rows = NULL;
+  self->d_lens = NULL;
+  self->d_zero = NULL;
+  self->h_lens = NULL;
+  self->d_ret = ECG_CUDA_OK;
+  self->d_what = NULL;
+}
+
+static void
+gst_beat_embed_free_device (GstBeatEmbed * self)
+{
+  gint dev = self->cuda.device;
+
+  if (dev >= 0) {
+    ecg_cuda_stream_sync (self->cuda.stream);
+    ecg_cuda_free (dev, self->d_ring);
+    ecg_cuda_free (dev, self->d_open);
+    ecg_cuda_free (dev, self->d_rows);
+    ecg_cuda_free (dev, self->d_lens);
+    ecg_cuda_free (dev, self->d_zero);
+  }
+  self->d_ring = self->d_open = self->d_rows = NULL;
+  self->d_lens = NULL;
+  self->d_zero = NULL;
+  g_clear_pointer (&self->h_lens, g_free);
 }
 
 static void
 gst_beat_embed_free_state (GstBeatEmbed * self)
 {
+  gst_beat_embed_free_device (self);
   g_clear_pointer (&self->hist, g_free);
   g_clear_pointer (&self->open_row, g_free);
   g_clear_pointer (&self->out_rows, g_free);
@@ -280,6 +354,7 @@ gst_beat_embed_finalize (GObject * object)
   GstBeatEmbed *self = GST_BEAT_EMBED (object);
 
   gst_beat_embed_free_state (self);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -309,6 +384,12 @@ gst_beat_embed_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_LATENCY:
       self->max_latency_ms = g_value_get_double (value);
+      break;
+    case PROP_BACKEND:
+      self->backend = g_value_get_enum (value);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      self->cuda_device_id = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -343,6 +424,12 @@ gst_beat_embed_get_property (GObject * object, guint prop_id,
     case PROP_MAX_LATENCY:
       g_value_set_double (value, self->max_latency_ms);
       break;
+    case PROP_BACKEND:
+      g_value_set_enum (value, self->backend);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      g_value_set_int (value, self->cuda_device_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -365,6 +452,11 @@ static gboolean
 gst_beat_embed_start (GstBaseTransform * trans)
 {
   GstBeatEmbed *self = GST_BEAT_EMBED (trans);
+
+  /* first, so that backend=cuda without a device is the one error */
+  if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
+          &self->backend, &self->cuda_device_id))
+    return FALSE;
 
   gst_beat_embed_reset (self);
   self->n_out = 0;
@@ -404,6 +496,10 @@ gst_beat_embed_transform_caps (GstBaseTransform * trans,
           NULL);
     gst_caps_append_structure (res, s);
   }
+
+  res = ecg_transform_caps_memory (res,
+      ecg_cuda_context_wants_cuda (&self->cuda, GST_ELEMENT (self),
+          &self->backend), direction);
 
   if (filter) {
     GstCaps *tmp = gst_caps_intersect_full (filter, res,
@@ -456,6 +552,8 @@ gst_beat_embed_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->out_rows = g_new (gfloat, (gsize) self->batch * self->row_len);
   self->out_beats = g_new (EcgBeat, self->batch);
   self->n_out = 0;
+  self->out_cuda = ecg_caps_is_cuda (outcaps);
+  self->d_alloc = ecg_cuda_context_active (&self->cuda);
   gst_beat_embed_reset (self);
 
   GST_DEBUG_OBJECT (self, "rows of %u, beats %" G_GUINT64_FORMAT "..%"
@@ -493,15 +591,124 @@ gst_beat_embed_query (GstBaseTransform * trans, GstPadDirection direction,
   return res;
 }
 
-/* Copies samples [from, to) of the stream out of the history ring. */
+/* Keeps the first CUDA failure of the current buffer for one error */
+static gboolean
+gst_beat_embed_cuda_ok (GstBeatEmbed * self, gint ret, const gchar * what)
+{
+  if (ret != ECG_CUDA_OK && self->d_ret == ECG_CUDA_OK) {
+    self->d_ret = ret;
+    self->d_what = what;
+  }
+  return ret == ECG_CUDA_OK;
+}
+
+/* Copies samples [from, to) of the stream out of the history ring: on the
+ * CUDA path device to device (dst is then a device pointer). */
 static void
 gst_beat_embed_hist_read (GstBeatEmbed * self, guint64 from, guint64 to,
     gfloat * dst)
 {
   guint64 i;
 
+  if (ecg_cuda_context_active (&self->cuda)) {
+    gsize pos = from % self->hist_size, n = to - from;
+    gsize first = MIN (n, self->hist_size - pos);
+
+    gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_d2d (dst, self->d_ring + pos,
+            first * sizeof (gfloat), self->cuda.stream), "reading the ring");
+    gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_d2d (dst + first,
+            self->d_ring, (n - first) * sizeof (gfloat), self->cuda.stream),
+        "reading the ring");
+    return;
+  }
   for (i = from; i < to; i++)
     *dst++ = self->hist[i % self->hist_size];
+}
+
+/* The device ring, open row and batch rows for the negotiated caps */
+static gboolean
+gst_beat_embed_cuda_alloc (GstBeatEmbed * self)
+{
+  gint dev = self->cuda.device;
+  gsize rows = (gsize) self->batch * self->row_len * sizeof (gfloat);
+
+  gst_beat_embed_free_device (self);
+  self->h_lens = g_new0 (guint32, self->batch);
+  if (!gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev,
+              self->hist_size * sizeof (gfloat), (void **) &self->d_ring),
+          "cudaMalloc") ||
+      !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev,
+              self->row_len * sizeof (gfloat), (void **) &self->d_open),
+          "cudaMalloc") ||
+      !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev, rows,
+              (void **) &self->d_rows), "cudaMalloc") ||
+      !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev,
+              self->batch * sizeof (guint32), (void **) &self->d_lens),
+          "cudaMalloc") ||
+      !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev, sizeof (guint64),
+              (void **) &self->d_zero), "cudaMalloc"))
+    return FALSE;
+  /* as g_new0 on the CPU path */
+  if (!gst_beat_embed_cuda_ok (self, ecg_cuda_memset (self->d_ring, 0,
+              self->hist_size * sizeof (gfloat), self->cuda.stream),
+          "cudaMemset") ||
+      !gst_beat_embed_cuda_ok (self, ecg_cuda_memset (self->d_zero, 0,
+              sizeof (guint64), self->cuda.stream), "cudaMemset"))
+    return FALSE;
+  self->d_alloc = FALSE;
+  return TRUE;
+}
+
+/* Appends channel 0 of @input (CUDA memory: device to device; system
+ * memory: uploaded) to the device ring */
+static gboolean
+gst_beat_embed_hist_write_cuda (GstBeatEmbed * self, GstBuffer * input)
+{
+  gboolean dev = ecg_buffer_is_cuda (input);
+  GstAudioMeta *ameta = gst_buffer_get_audio_meta (input);
+  gsize n, plane0 = 0, pos, first;
+  const gfloat *src;
+  GstMapInfo map;
+  gint ret1, ret2;
+
+  if (!gst_buffer_map (input, &map, GST_MAP_READ | (dev ? ECG_MAP_CUDA : 0)))
+    return FALSE;
+  n = map.size / (2 * sizeof (gfloat));
+  if (ameta) {
+    n = ameta->samples;
+    plane0 = ameta->offsets ? ameta->offsets[0] : 0;
+  }
+  if (plane0 + n * sizeof (gfloat) > map.size) {
+    gst_buffer_unmap (input, &map);
+    return FALSE;
+  }
+  src = (const gfloat *) (map.data + plane0);
+  if (n > self->hist_size) {
+    self->hist_end += n - self->hist_size;
+    src += n - self->hist_size;
+    n = self->hist_size;
+  }
+  pos = self->hist_end % self->hist_size;
+  first = MIN (n, self->hist_size - pos);
+  if (dev) {
+    ret1 = ecg_cuda_memcpy_d2d (self->d_ring + pos, src,
+        first * sizeof (gfloat), self->cuda.stream);
+    ret2 = ecg_cuda_memcpy_d2d (self->d_ring, src + first,
+        (n - first) * sizeof (gfloat), self->cuda.stream);
+  } else {
+    ret1 = ecg_cuda_memcpy_h2d (self->d_ring + pos, src,
+        first * sizeof (gfloat), self->cuda.stream);
+    ret2 = ecg_cuda_memcpy_h2d (self->d_ring, src + first,
+        (n - first) * sizeof (gfloat), self->cuda.stream);
+  }
+  gst_beat_embed_cuda_ok (self, ret1, "writing the ring");
+  gst_beat_embed_cuda_ok (self, ret2, "writing the ring");
+  /* the input may be reused once we return */
+  gst_beat_embed_cuda_ok (self, ecg_cuda_stream_sync (self->cuda.stream),
+      "cudaStreamSynchronize");
+  gst_buffer_unmap (input, &map);
+  self->hist_end += n;
+  return TRUE;
 }
 
 static void
@@ -533,7 +740,9 @@ gst_beat_embed_fill_open (GstBeatEmbed * self)
   to = MIN (self->open.start + self->row_len, self->hist_end);
   if (to <= from)
     return;
-  gst_beat_embed_hist_read (self, from, to, self->open_row + self->open_fill);
+  gst_beat_embed_hist_read (self, from, to,
+      (ecg_cuda_context_active (&self->cuda) ? self->d_open : self->open_row)
+      + self->open_fill);
   self->open_fill += to - from;
 }
 
@@ -546,8 +755,35 @@ gst_beat_embed_make_buffer (GstBeatEmbed * self)
   const EcgBeat *last = &self->out_beats[self->n_out - 1];
   GstClockTime end;
 
-  buf = gst_buffer_new_allocate (NULL, size, NULL);
-  gst_buffer_fill (buf, 0, self->out_rows, size);
+  if (ecg_cuda_context_active (&self->cuda)) {
+    GstMapInfo map;
+    gint ret;
+
+    buf = gst_buffer_new_allocate (self->out_cuda ? self->cuda.allocator :
+        NULL, size, NULL);
+    if (!buf || !gst_buffer_map (buf, &map, GST_MAP_WRITE |
+            (self->out_cuda ? ECG_MAP_CUDA : 0))) {
+      gst_beat_embed_cuda_ok (self, ECG_CUDA_ERR_RUNTIME,
+          "allocating the output");
+      gst_clear_buffer (&buf);
+      self->n_out = 0;
+      return NULL;
+    }
+    if (self->out_cuda)
+      ret = ecg_cuda_memcpy_d2d (map.data, self->d_rows, size,
+          self->cuda.stream);
+    else
+      ret = ecg_cuda_memcpy_d2h (map.data, self->d_rows, size,
+          self->cuda.stream);
+    gst_beat_embed_cuda_ok (self, ret, "copying the rows out");
+    /* done before the buffer leaves and before new rows overwrite d_rows */
+    gst_beat_embed_cuda_ok (self, ecg_cuda_stream_sync (self->cuda.stream),
+        "cudaStreamSynchronize");
+    gst_buffer_unmap (buf, &map);
+  } else {
+    buf = gst_buffer_new_allocate (NULL, size, NULL);
+    gst_buffer_fill (buf, 0, self->out_rows, size);
+  }
   ecg_buffer_add_beat_meta (buf, self->out_beats, self->n_out);
 
   GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (first->start, GST_SECOND,
@@ -567,8 +803,10 @@ gst_beat_embed_make_buffer (GstBeatEmbed * self)
 static void
 gst_beat_embed_flush_batch (GstBeatEmbed * self)
 {
-  if (self->n_out > 0)
-    g_queue_push_tail (&self->ready, gst_beat_embed_make_buffer (self));
+  GstBuffer *buf;
+
+  if (self->n_out > 0 && (buf = gst_beat_embed_make_buffer (self)))
+    g_queue_push_tail (&self->ready, buf);
 }
 
 /* Ends the open beat at sample `end`. */
@@ -599,9 +837,23 @@ gst_beat_embed_close (GstBeatEmbed * self, guint64 end, guint32 extra_flags)
     return;
   }
 
-  row = self->out_rows + (gsize) self->n_out * self->row_len;
-  beat_embed_f32_ref (self->open_row, MIN (len, self->open_fill), row,
-      self->row_len);
+  if (ecg_cuda_context_active (&self->cuda)) {
+    guint32 *h_len = &self->h_lens[self->n_out];
+
+    /* the open row, zero-padded, into the batch on the device */
+    *h_len = (guint32) MIN (len, self->open_fill);
+    gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_h2d (self->d_lens +
+            self->n_out, h_len, sizeof (guint32), self->cuda.stream),
+        "uploading a beat length");
+    gst_beat_embed_cuda_ok (self, beat_embed_rows_f32_cuda (self->d_open,
+            self->row_len, self->d_zero, self->d_lens + self->n_out, 1,
+            self->d_rows + (gsize) self->n_out * self->row_len,
+            self->row_len, self->cuda.stream), "beat_embed_rows_f32_cuda");
+  } else {
+    row = self->out_rows + (gsize) self->n_out * self->row_len;
+    beat_embed_f32_ref (self->open_row, MIN (len, self->open_fill), row,
+        self->row_len);
+  }
   self->out_beats[self->n_out++] = *b;
   if (self->n_out == self->batch)
     gst_beat_embed_flush_batch (self);
@@ -641,6 +893,11 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
 
   if (!self->hist)
     goto not_negotiated;
+  self->d_ret = ECG_CUDA_OK;
+  if (self->d_alloc && !gst_beat_embed_cuda_alloc (self)) {
+    gst_buffer_unref (input);
+    goto cuda_failed;
+  }
 
   if (GST_BUFFER_IS_DISCONT (input) || !self->started) {
     guint64 first = self->hist_end;
@@ -663,7 +920,12 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
     self->started = TRUE;
   }
 
-  if (gst_buffer_get_size (input) > 0) {
+  if (gst_buffer_get_size (input) > 0 &&
+      ecg_cuda_context_active (&self->cuda)) {
+    if (!gst_beat_embed_hist_write_cuda (self, input))
+      goto map_failed;
+    gst_beat_embed_fill_open (self);
+  } else if (gst_buffer_get_size (input) > 0) {
     GstAudioBuffer abuf;
 
     if (!gst_audio_buffer_map (&abuf, &self->info, input, GST_MAP_READ))
@@ -700,6 +962,8 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
   }
 
   gst_buffer_unref (input);
+  if (self->d_ret != ECG_CUDA_OK)
+    goto cuda_failed;
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -715,6 +979,13 @@ map_failed:
     gst_buffer_unref (input);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
         ("could not map the input as two float planes"));
+    return GST_FLOW_ERROR;
+  }
+cuda_failed:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("%s on device %d: %s", self->d_what, self->cuda.device,
+            ecg_cuda_strerror (self->d_ret)));
     return GST_FLOW_ERROR;
   }
 }
@@ -734,9 +1005,17 @@ gst_beat_embed_drain (GstBeatEmbed * self)
 {
   GstBuffer *buf;
 
+  self->d_ret = ECG_CUDA_OK;
   if (self->have_open)
     gst_beat_embed_close (self, self->hist_end, ECG_BEAT_FLAG_TAIL);
   gst_beat_embed_flush_batch (self);
+  if (self->d_ret != ECG_CUDA_OK) {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("%s on device %d: %s", self->d_what, self->cuda.device,
+            ecg_cuda_strerror (self->d_ret)));
+    g_queue_clear_full (&self->ready, (GDestroyNotify) gst_buffer_unref);
+    return;
+  }
   while ((buf = g_queue_pop_head (&self->ready))) {
     if (gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), buf) != GST_FLOW_OK)
       break;
@@ -775,6 +1054,7 @@ gst_beat_embed_stop (GstBaseTransform * trans)
   GstBeatEmbed *self = GST_BEAT_EMBED (trans);
 
   gst_beat_embed_free_state (self);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   self->n_out = 0;
   self->rate = 0;
   return TRUE;

@@ -31,6 +31,12 @@
  * each buffer when the clock reaches its end, for real-time replay of a
  * recording or a feed that arrives in real time.
  *
+ * #GstCsvEcgSrc:backend chooses the CPU or CUDA (auto: CUDA when a device
+ * is present) and #GstCsvEcgSrc:cuda-device-id the device.  On CUDA the
+ * text is still parsed on the CPU, into pinned memory, and each buffer is
+ * copied to the device: the samples leave in memory:CUDAMemory when
+ * downstream takes it.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 csvecgsrc location=119.csv column=MLII rate=360 ! audioresample ! audio/x-raw,rate=250 ! rickerconv ! nmsgate ! beatembed ! fakesink
@@ -58,6 +64,8 @@
 
 #include "gstcsvecgsrc.h"
 #include "gstecgutils.h"
+#include "gstecgcudamemory.h"
+#include "cudadev.h"
 #include "csvparse.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_csv_ecg_src_debug);
@@ -88,6 +96,8 @@ enum
   PROP_BUFFER_TIME,
   PROP_MAX_ERRORS,
   PROP_BAD_ROWS,
+  PROP_BACKEND,
+  PROP_CUDA_DEVICE_ID,
 };
 
 #define SRC_CAPS \
@@ -136,6 +146,14 @@ struct _GstCsvEcgSrc
   guint64 samples;              /* samples output so far */
   gfloat last_good;
   gboolean done;
+
+  /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
+   * allocator made in start () and freed in stop () (streaming thread) */
+  GstEcgBackend backend;
+  gint cuda_device_id;
+  EcgCudaContext cuda;
+  gboolean out_cuda;            /* negotiated memory:CUDAMemory */
+  gpointer pinned;              /* spb floats of pinned host memory */
 };
 
 #define gst_csv_ecg_src_parent_class parent_class
@@ -155,6 +173,12 @@ static void gst_csv_ecg_src_get_times (GstBaseSrc * src, GstBuffer * buffer,
     GstClockTime * start, GstClockTime * end);
 static GstFlowReturn gst_csv_ecg_src_create (GstPushSrc * src,
     GstBuffer ** buf);
+static gboolean gst_csv_ecg_src_set_caps (GstBaseSrc * src, GstCaps * caps);
+static GstFlowReturn gst_csv_ecg_src_create_cuda (GstCsvEcgSrc * self,
+    GstBuffer ** buf);
+static GstFlowReturn gst_csv_ecg_src_at_end (GstCsvEcgSrc * self);
+static GstFlowReturn gst_csv_ecg_src_finish_buffer (GstCsvEcgSrc * self,
+    GstBuffer * out, guint got, GstBuffer ** buf);
 static gboolean gst_csv_ecg_src_unlock (GstBaseSrc * src);
 static gboolean gst_csv_ecg_src_unlock_stop (GstBaseSrc * src);
 static gboolean gst_csv_ecg_src_stop (GstBaseSrc * src);
@@ -262,7 +286,22 @@ gst_csv_ecg_src_class_init (GstCsvEcgSrcClass * klass)
           "Bad rows replaced by the last good value since start", 0,
           G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  /**
+   * GstCsvEcgSrc:backend:
+   *
+   * Where to compute: auto (CUDA when a device is present, else the CPU),
+   * cpu, or cuda (starting fails with RESOURCE/NOT_FOUND without a device).
+   */
+  /**
+   * GstCsvEcgSrc:cuda-device-id:
+   *
+   * CUDA device to use with the cuda or auto backend; -1 = automatic
+   * (device 0).
+   */
+  ecg_install_backend_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID);
+
+  ecg_element_class_add_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "CSV ECG source", "Source/File",
       "Reads an ECG column from a CSV file, FIFO or file descriptor",
@@ -270,6 +309,7 @@ gst_csv_ecg_src_class_init (GstCsvEcgSrcClass * klass)
 
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_csv_ecg_src_start);
   basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_csv_ecg_src_get_caps);
+  basesrc_class->set_caps = GST_DEBUG_FUNCPTR (gst_csv_ecg_src_set_caps);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_csv_ecg_src_query);
   basesrc_class->get_times = GST_DEBUG_FUNCPTR (gst_csv_ecg_src_get_times);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_csv_ecg_src_unlock);
@@ -279,6 +319,7 @@ gst_csv_ecg_src_class_init (GstCsvEcgSrcClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_csv_ecg_src_debug, "csvecgsrc", 0,
       "CSV ECG source");
+  gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
 static void
@@ -295,6 +336,11 @@ gst_csv_ecg_src_init (GstCsvEcgSrc * self)
   self->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&self->pollfd);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  self->backend = ECG_DEFAULT_BACKEND;
+  self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
+  ecg_cuda_context_init (&self->cuda);
+  self->out_cuda = FALSE;
+  self->pinned = NULL;
 }
 
 static void
@@ -302,6 +348,7 @@ gst_csv_ecg_src_finalize (GObject * object)
 {
   GstCsvEcgSrc *self = GST_CSV_ECG_SRC (object);
 
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_free (self->location);
   g_free (self->column);
   g_free (self->rbuf);
@@ -342,6 +389,12 @@ gst_csv_ecg_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_ERRORS:
       self->max_errors = g_value_get_int (value);
+      break;
+    case PROP_BACKEND:
+      self->backend = g_value_get_enum (value);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      self->cuda_device_id = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -387,6 +440,12 @@ gst_csv_ecg_src_get_property (GObject * object, guint prop_id,
     case PROP_BAD_ROWS:
       g_value_set_uint64 (value, self->bad_rows);
       break;
+    case PROP_BACKEND:
+      g_value_set_enum (value, self->backend);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      g_value_set_int (value, self->cuda_device_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -402,6 +461,11 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   gint fd_prop, rate;
   guint64 buffer_time;
   struct stat st;
+
+  /* first, so that backend=cuda without a device is the one error */
+  if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
+          &self->backend, &self->cuda_device_id))
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
@@ -520,6 +584,12 @@ gst_csv_ecg_src_get_caps (GstBaseSrc * src, GstCaps * filter)
     caps = gst_caps_make_writable (caps);
     gst_caps_set_simple (caps, "rate", G_TYPE_INT, rate, NULL);
   }
+  /* on CUDA, device memory first; on the CPU, system memory only */
+  if (ecg_cuda_context_wants_cuda (&self->cuda, GST_ELEMENT (self),
+          &self->backend))
+    caps = ecg_caps_with_cuda (caps, TRUE);
+  else
+    caps = ecg_caps_without_cuda (caps);
   if (filter) {
     GstCaps *tmp = gst_caps_intersect_full (filter, caps,
         GST_CAPS_INTERSECT_FIRST);
@@ -919,6 +989,22 @@ error:
   return FALSE;
 }
 
+static gboolean
+gst_csv_ecg_src_set_caps (GstBaseSrc * src, GstCaps * caps)
+{
+  GstCsvEcgSrc *self = GST_CSV_ECG_SRC (src);
+
+  self->out_cuda = ecg_caps_is_cuda (caps);
+  if (self->out_cuda && !ecg_cuda_context_active (&self->cuda)) {
+    GST_ERROR_OBJECT (self, "CUDA caps but no CUDA device: %" GST_PTR_FORMAT,
+        caps);
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "samples in %s memory", self->out_cuda ? "CUDA" :
+      "system");
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_csv_ecg_src_create (GstPushSrc * src, GstBuffer ** buf)
 {
@@ -927,13 +1013,15 @@ gst_csv_ecg_src_create (GstPushSrc * src, GstBuffer ** buf)
   GstBuffer *out;
   GstMapInfo map;
   guint got = 0;
-  GstClockTime pts, end;
 
   if (self->done)
     return GST_FLOW_EOS;
 
   if (!self->header_done && !gst_csv_ecg_src_read_header (self, &flow))
     return flow;
+
+  if (self->out_cuda)
+    return gst_csv_ecg_src_create_cuda (self, buf);
 
   out = gst_buffer_new_allocate (NULL, (gsize) self->spb * sizeof (gfloat),
       NULL);
@@ -948,18 +1036,98 @@ gst_csv_ecg_src_create (GstPushSrc * src, GstBuffer ** buf)
 
   if (got == 0) {
     gst_buffer_unref (out);
-    self->done = TRUE;
-    if (self->samples == 0)
-      goto no_samples;
-    if (self->bad_rows > REPORTED_BAD_ROWS)
-      GST_ELEMENT_WARNING (self, STREAM, DECODE,
-          ("%" G_GUINT64_FORMAT " bad rows in the input were replaced by the "
-              "previous value.", self->bad_rows),
-          ("%" G_GUINT64_FORMAT " samples in all", self->samples));
-    GST_DEBUG_OBJECT (self, "end of input after %" G_GUINT64_FORMAT
-        " samples", self->samples);
-    return GST_FLOW_EOS;
+    return gst_csv_ecg_src_at_end (self);
   }
+  return gst_csv_ecg_src_finish_buffer (self, out, got, buf);
+}
+
+/* The input ended: EOS, or an error when it held no sample at all */
+static GstFlowReturn
+gst_csv_ecg_src_at_end (GstCsvEcgSrc * self)
+{
+  self->done = TRUE;
+  if (self->samples == 0)
+    goto no_samples;
+  if (self->bad_rows > REPORTED_BAD_ROWS)
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        ("%" G_GUINT64_FORMAT " bad rows in the input were replaced by the "
+            "previous value.", self->bad_rows),
+        ("%" G_GUINT64_FORMAT " samples in all", self->samples));
+  GST_DEBUG_OBJECT (self, "end of input after %" G_GUINT64_FORMAT
+      " samples", self->samples);
+  return GST_FLOW_EOS;
+
+  /* ERRORS */
+no_samples:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        ("The input holds no samples."),
+        ("only a header or blank lines (%" G_GUINT64_FORMAT " lines)",
+            self->line_no - 1));
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* CUDA caps: parse into pinned host memory as on the CPU path, then copy
+ * it into CUDA memory on the element's stream */
+static GstFlowReturn
+gst_csv_ecg_src_create_cuda (GstCsvEcgSrc * self, GstBuffer ** buf)
+{
+  GstFlowReturn flow = GST_FLOW_OK;
+  gsize size = (gsize) self->spb * sizeof (gfloat);
+  const gchar *what = "cudaMallocHost";
+  GstBuffer *out;
+  GstMapInfo map;
+  guint got = 0;
+  gint ret = ECG_CUDA_ERR_RUNTIME;
+
+  if (!self->pinned &&
+      (ret = ecg_cuda_host_alloc (size, &self->pinned)) != ECG_CUDA_OK)
+    goto cuda_failed;
+  if (!gst_csv_ecg_src_parse (self, (gfloat *) self->pinned, self->spb, &got,
+          &flow))
+    return flow;
+  if (got == 0)
+    return gst_csv_ecg_src_at_end (self);
+
+  what = "cudaMalloc";
+  out = gst_buffer_new_allocate (self->cuda.allocator, size, NULL);
+  if (!out)
+    goto cuda_failed;
+  if (!gst_buffer_map (out, &map, GST_MAP_WRITE | ECG_MAP_CUDA)) {
+    gst_buffer_unref (out);
+    goto cuda_failed;
+  }
+  what = "uploading the samples";
+  ret = ecg_cuda_memcpy_h2d (map.data, self->pinned,
+      (gsize) got * sizeof (gfloat), self->cuda.stream);
+  /* the samples must be on the device before the buffer leaves, and the
+   * pinned block is refilled for the next one */
+  if (ret == ECG_CUDA_OK)
+    ret = ecg_cuda_stream_sync (self->cuda.stream);
+  gst_buffer_unmap (out, &map);
+  if (ret != ECG_CUDA_OK) {
+    gst_buffer_unref (out);
+    goto cuda_failed;
+  }
+  return gst_csv_ecg_src_finish_buffer (self, out, got, buf);
+
+  /* ERRORS */
+cuda_failed:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("%s on device %d: %s", what, self->cuda.device,
+            ecg_cuda_strerror (ret)));
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* Stamps @out, which holds @got samples, and hands it out */
+static GstFlowReturn
+gst_csv_ecg_src_finish_buffer (GstCsvEcgSrc * self, GstBuffer * out,
+    guint got, GstBuffer ** buf)
+{
+  GstClockTime pts, end;
 
   gst_buffer_set_size (out, (gsize) got * sizeof (gfloat));
   pts = gst_util_uint64_scale_int (self->samples, GST_SECOND, self->out_rate);
@@ -975,16 +1143,6 @@ gst_csv_ecg_src_create (GstPushSrc * src, GstBuffer ** buf)
   self->samples += got;
   *buf = out;
   return GST_FLOW_OK;
-
-  /* ERRORS */
-no_samples:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("The input holds no samples."),
-        ("only a header or blank lines (%" G_GUINT64_FORMAT " lines)",
-            self->line_no - 1));
-    return GST_FLOW_ERROR;
-  }
 }
 
 static gboolean
@@ -1010,6 +1168,11 @@ gst_csv_ecg_src_stop (GstBaseSrc * src)
 {
   GstCsvEcgSrc *self = GST_CSV_ECG_SRC (src);
 
+  if (self->pinned && ecg_cuda_host_free (self->pinned) != ECG_CUDA_OK)
+    GST_WARNING_OBJECT (self, "could not free the pinned buffer");
+  self->pinned = NULL;
+  self->out_cuda = FALSE;
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   if (self->fd >= 0) {
     gst_poll_remove_fd (self->poll, &self->pollfd);
     gst_poll_fd_init (&self->pollfd);

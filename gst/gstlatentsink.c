@@ -26,6 +26,10 @@
  * flat or unreadable signal), `total-beats` and `total-outliers` (guint64),
  * and `stream-time` (guint64 nanoseconds, the end of the interval).
  *
+ * #GstLatentSink:backend and #GstLatentSink:cuda-device-id: with CUDA,
+ * scores in memory:CUDAMemory are copied to the host on the element's own
+ * stream (on the CPU backend they are mapped, a counted staging copy).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 csvecgsrc location=119.csv column=MLII rate=360 ! audioresample ! audio/x-raw,rate=250 ! rickerconv ! nmsgate ! beatembed ! vaescore ! latentsink location=beats.csv plot-location=latent.png
@@ -44,6 +48,7 @@
 
 #include "gstlatentsink.h"
 #include "gstecgutils.h"
+#include "cudadev.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_latent_sink_debug);
 #define GST_CAT_DEFAULT gst_latent_sink_debug
@@ -65,6 +70,8 @@ enum
   PROP_PLOT_LOCATION,
   PROP_PLOT_INTERVAL,
   PROP_SUMMARY_INTERVAL,
+  PROP_BACKEND,
+  PROP_CUDA_DEVICE_ID,
 };
 
 #define SINK_CAPS \
@@ -120,6 +127,12 @@ struct _GstLatentSink
   guint iv_beats, iv_outliers, iv_gaps, iv_rr_n;
   gdouble iv_rr_sum;
   guint64 total_beats, total_outliers;
+
+  /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
+   * allocator made in start () and freed in stop () (streaming thread) */
+  GstEcgBackend backend;
+  gint cuda_device_id;
+  EcgCudaContext cuda;
 };
 
 #define gst_latent_sink_parent_class parent_class
@@ -200,7 +213,22 @@ gst_latent_sink_class_init (GstLatentSinkClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  /**
+   * GstLatentSink:backend:
+   *
+   * Where to compute: auto (CUDA when a device is present, else the CPU),
+   * cpu, or cuda (starting fails with RESOURCE/NOT_FOUND without a device).
+   */
+  /**
+   * GstLatentSink:cuda-device-id:
+   *
+   * CUDA device to use with the cuda or auto backend; -1 = automatic
+   * (device 0).
+   */
+  ecg_install_backend_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID);
+
+  ecg_element_class_add_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "Latent space sink", "Sink/Analyzer",
       "Writes scored beats as a table and a latent-space plot, and posts "
@@ -214,6 +242,7 @@ gst_latent_sink_class_init (GstLatentSinkClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_latent_sink_debug, "latentsink", 0,
       "Latent space sink");
+  gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
 static void
@@ -225,6 +254,9 @@ gst_latent_sink_init (GstLatentSink * self)
   self->summary_interval = DEFAULT_SUMMARY_INTERVAL;
   /* scores are reports, not media: render as soon as they come */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  self->backend = ECG_DEFAULT_BACKEND;
+  self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
+  ecg_cuda_context_init (&self->cuda);
 }
 
 static void
@@ -243,6 +275,7 @@ gst_latent_sink_finalize (GObject * object)
 {
   GstLatentSink *self = GST_LATENT_SINK (object);
 
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_free (self->location);
   g_free (self->plot_location);
   g_free (self->out_path);
@@ -278,6 +311,12 @@ gst_latent_sink_set_property (GObject * object, guint prop_id,
     case PROP_SUMMARY_INTERVAL:
       self->summary_interval = g_value_get_double (value);
       break;
+    case PROP_BACKEND:
+      self->backend = g_value_get_enum (value);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      self->cuda_device_id = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -305,6 +344,12 @@ gst_latent_sink_get_property (GObject * object, guint prop_id,
     case PROP_SUMMARY_INTERVAL:
       g_value_set_double (value, self->summary_interval);
       break;
+    case PROP_BACKEND:
+      g_value_set_enum (value, self->backend);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      g_value_set_int (value, self->cuda_device_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -317,6 +362,11 @@ gst_latent_sink_start (GstBaseSink * sink)
 {
   GstLatentSink *self = GST_LATENT_SINK (sink);
   gdouble plot_iv, sum_iv;
+
+  /* first, so that backend=cuda without a device is the one error */
+  if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
+          &self->backend, &self->cuda_device_id))
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
   g_free (self->out_path);
@@ -710,7 +760,8 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
   GstLatentSink *self = GST_LATENT_SINK (sink);
   EcgBeatMeta *meta = ecg_buffer_get_beat_meta (buf);
   GstParentBufferMeta *rows_meta = gst_buffer_get_parent_buffer_meta (buf);
-  GstMapInfo map, rows_map;
+  EcgHostView map, rows_map;
+  gint status = ECG_CUDA_OK;
   gboolean have_rows = FALSE;
   gsize rec_floats, n, i, row_len = 0;
   const gfloat *recs;
@@ -719,23 +770,23 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
     goto not_negotiated;
   rec_floats = ECG_SCORE_RECORD_FLOATS (self->dims);
 
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+  if (!ecg_host_view_map (&map, buf, &self->cuda, &status))
     goto map_failed;
   n = map.size / (rec_floats * sizeof (gfloat));
   if (map.size != n * rec_floats * sizeof (gfloat) || !meta ||
       meta->n_beats != n) {
-    gst_buffer_unmap (buf, &map);
+    ecg_host_view_unmap (&map);
     goto bad_shape;
   }
   recs = (const gfloat *) map.data;
 
   /* vaescore keeps the beat rows as the parent buffer, for the strips */
   if (rows_meta && n > 0 &&
-      gst_buffer_map (rows_meta->buffer, &rows_map, GST_MAP_READ)) {
+      ecg_host_view_map (&rows_map, rows_meta->buffer, &self->cuda, NULL)) {
     row_len = rows_map.size / sizeof (gfloat) / n;
     have_rows = row_len * n * sizeof (gfloat) == rows_map.size;
     if (!have_rows)
-      gst_buffer_unmap (rows_meta->buffer, &rows_map);
+      ecg_host_view_unmap (&rows_map);
   }
 
   for (i = 0; i < n; i++) {
@@ -749,8 +800,8 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
 
     if (self->out && !gst_latent_sink_write_row (self, b, rec)) {
       if (have_rows)
-        gst_buffer_unmap (rows_meta->buffer, &rows_map);
-      gst_buffer_unmap (buf, &map);
+        ecg_host_view_unmap (&rows_map);
+      ecg_host_view_unmap (&map);
       goto write_failed;
     }
 
@@ -793,8 +844,8 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
         GST_SECOND, self->rate);
   }
   if (have_rows)
-    gst_buffer_unmap (rows_meta->buffer, &rows_map);
-  gst_buffer_unmap (buf, &map);
+    ecg_host_view_unmap (&rows_map);
+  ecg_host_view_unmap (&map);
 
   if (GST_CLOCK_TIME_IS_VALID (self->next_plot) &&
       self->last_time >= self->next_plot) {
@@ -814,8 +865,13 @@ not_negotiated:
   }
 map_failed:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
-        ("could not map a buffer"));
+    if (status != ECG_CUDA_OK)
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+          ("downloading the scores on device %d: %s", self->cuda.device,
+              ecg_cuda_strerror (status)));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
+          ("could not map a buffer"));
     return GST_FLOW_ERROR;
   }
 bad_shape:
@@ -861,6 +917,7 @@ gst_latent_sink_stop (GstBaseSink * sink)
   GstLatentSink *self = GST_LATENT_SINK (sink);
   gboolean ok = TRUE;
 
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   if (self->out) {
     if (fclose (self->out) != 0) {
       GST_ELEMENT_ERROR (self, RESOURCE, CLOSE,

@@ -24,6 +24,12 @@
  * the threshold, a refractory period of #GstNmsGate:refractory milliseconds
  * follows each beat, and nothing is reported where the signal is flat.
  *
+ * #GstNmsGate:backend chooses the CPU or CUDA (auto: CUDA when a device is
+ * present) and #GstNmsGate:cuda-device-id the device.  On CUDA, buffers in
+ * memory:CUDAMemory stay on the device: the detector's feature stage runs
+ * there and only compact peak and segment records come to the host, where
+ * the decisions are made, so the gates equal the CPU's.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 csvecgsrc location=rec.csv ! rickerconv ! nmsgate ! beatembed ! fakesink
@@ -40,6 +46,8 @@
 
 #include "gstnmsgate.h"
 #include "gstecgutils.h"
+#include "gstecgcudamemory.h"
+#include "cudadev.h"
 #include "nms.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_nms_gate_debug);
@@ -56,6 +64,8 @@ enum
   PROP_THRESHOLD,
   PROP_REFRACTORY,
   PROP_GATES,
+  PROP_BACKEND,
+  PROP_CUDA_DEVICE_ID,
 };
 
 #define CAPS \
@@ -84,7 +94,17 @@ struct _GstNmsGate
   gsize gates_capacity;
   guint64 next_sample;
   gboolean need_reset;
+
+  /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
+   * allocator made in start () and freed in stop () (streaming thread) */
+  GstEcgBackend backend;
+  gint cuda_device_id;
+  EcgCudaContext cuda;
+  gboolean d_prepared;          /* the detector's device scratch exists */
 };
+
+/* Samples per device block of the detector (larger buffers go in parts) */
+#define CUDA_MAX_BLOCK 65536
 
 #define gst_nms_gate_parent_class parent_class
 G_DEFINE_TYPE (GstNmsGate, gst_nms_gate, GST_TYPE_BASE_TRANSFORM);
@@ -169,8 +189,23 @@ gst_nms_gate_class_init (GstNmsGateClass * klass)
           "Number of gates found since the element started", 0, G_MAXUINT64,
           0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  /**
+   * GstNmsGate:backend:
+   *
+   * Where to compute: auto (CUDA when a device is present, else the CPU),
+   * cpu, or cuda (starting fails with RESOURCE/NOT_FOUND without a device).
+   */
+  /**
+   * GstNmsGate:cuda-device-id:
+   *
+   * CUDA device to use with the cuda or auto backend; -1 = automatic
+   * (device 0).
+   */
+  ecg_install_backend_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID);
+
+  ecg_element_class_add_pad_template (element_class, &sink_template);
+  ecg_element_class_add_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Non-maximum suppression beat gate", "Filter/Analyzer/Audio",
       "Marks heart beats in a wavelet response with a gate meta",
@@ -187,6 +222,7 @@ gst_nms_gate_class_init (GstNmsGateClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_nms_gate_debug, "nmsgate", 0,
       "Non-maximum suppression beat gate");
+  gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
 static void
@@ -201,6 +237,10 @@ gst_nms_gate_init (GstNmsGate * self)
   self->gates_capacity = 0;
   gst_audio_info_init (&self->info);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  self->backend = ECG_DEFAULT_BACKEND;
+  self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
+  ecg_cuda_context_init (&self->cuda);
+  self->d_prepared = FALSE;
 }
 
 static void
@@ -209,6 +249,7 @@ gst_nms_gate_finalize (GObject * object)
   GstNmsGate *self = GST_NMS_GATE (object);
 
   g_clear_pointer (&self->detector, nms_detector_free);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_clear_pointer (&self->gates, g_free);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -230,6 +271,12 @@ gst_nms_gate_set_property (GObject * object, guint prop_id,
       break;
     case PROP_REFRACTORY:
       self->refractory_ms = g_value_get_double (value);
+      break;
+    case PROP_BACKEND:
+      self->backend = g_value_get_enum (value);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      self->cuda_device_id = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -258,6 +305,12 @@ gst_nms_gate_get_property (GObject * object, guint prop_id,
     case PROP_GATES:
       g_value_set_uint64 (value, self->n_gates);
       break;
+    case PROP_BACKEND:
+      g_value_set_enum (value, self->backend);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      g_value_set_int (value, self->cuda_device_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -269,6 +322,11 @@ static gboolean
 gst_nms_gate_start (GstBaseTransform * trans)
 {
   GstNmsGate *self = GST_NMS_GATE (trans);
+
+  /* first, so that backend=cuda without a device is the one error */
+  if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
+          &self->backend, &self->cuda_device_id))
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
   self->n_gates = 0;
@@ -308,6 +366,7 @@ gst_nms_gate_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
   g_clear_pointer (&self->detector, nms_detector_free);
   self->detector = det;
+  self->d_prepared = FALSE;
   self->need_reset = TRUE;
   GST_DEBUG_OBJECT (self, "window %d samples, threshold %g, latency %"
       G_GUINT64_FORMAT " samples", cfg.window, cfg.threshold,
@@ -368,6 +427,78 @@ gst_nms_gate_count (GstNmsGate * self, gsize n)
 
 G_STATIC_ASSERT (sizeof (EcgGate) == sizeof (NmsGate));
 
+/* CUDA memory in: the detector's feature stage runs on the device and
+ * only compact records come to the host (nms_detector_push_cuda); the
+ * signal stays where it is.  System memory in takes the CPU push, which
+ * mixes freely with CUDA pushes. */
+static GstFlowReturn
+gst_nms_gate_transform_cuda (GstNmsGate * self, GstBuffer * buf)
+{
+  GstAudioMeta *ameta = gst_buffer_get_audio_meta (buf);
+  GstMapInfo map;
+  gsize n, off_x = 0, off_y, found;
+  const gchar *what = "nms_detector_cuda_prepare";
+  gint status = ECG_CUDA_OK;
+
+  if (!self->d_prepared) {
+    status = nms_detector_cuda_prepare (self->detector, CUDA_MAX_BLOCK,
+        self->cuda.device);
+    if (status != ECG_CUDA_OK)
+      goto cuda_failed;
+    self->d_prepared = TRUE;
+  }
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ | ECG_MAP_CUDA))
+    goto map_failed;
+  n = map.size / (2 * sizeof (gfloat));
+  off_y = n * sizeof (gfloat);
+  if (ameta && ameta->offsets) {
+    n = ameta->samples;
+    off_x = ameta->offsets[0];
+    off_y = ameta->offsets[1];
+  }
+  if (MAX (off_x, off_y) + n * sizeof (gfloat) > map.size) {
+    gst_buffer_unmap (buf, &map);
+    goto map_failed;
+  }
+
+  gst_nms_gate_ensure_capacity (self, n);
+  what = "nms_detector_push_cuda";
+  found = nms_detector_push_cuda (self->detector,
+      (const gfloat *) (map.data + off_x), (const gfloat *) (map.data + off_y),
+      n, (NmsGate *) self->gates, self->cuda.stream, &status);
+  gst_buffer_unmap (buf, &map);
+  if (status != ECG_CUDA_OK)
+    goto cuda_failed;
+  self->next_sample += n;
+
+  if (found) {
+    ecg_buffer_add_gate_meta (buf, self->gates, found);
+    gst_nms_gate_count (self, found);
+    GST_LOG_OBJECT (self, "%" G_GSIZE_FORMAT " gates on CUDA, first at %"
+        G_GUINT64_FORMAT, found, self->gates[0].gate);
+  }
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+        ("could not map a CUDA buffer of %" G_GSIZE_FORMAT " bytes as two "
+            "float planes", gst_buffer_get_size (buf)));
+    return GST_FLOW_ERROR;
+  }
+cuda_failed:
+  {
+    /* the detector's state is undefined after a failed push */
+    self->need_reset = TRUE;
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("%s on device %d: %s", what, self->cuda.device,
+            ecg_cuda_strerror (status)));
+    return GST_FLOW_ERROR;
+  }
+}
+
 static GstFlowReturn
 gst_nms_gate_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
@@ -396,6 +527,9 @@ gst_nms_gate_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     self->next_sample = first;
     self->need_reset = FALSE;
   }
+
+  if (ecg_cuda_context_active (&self->cuda) && ecg_buffer_is_cuda (buf))
+    return gst_nms_gate_transform_cuda (self, buf);
 
   if (!gst_audio_buffer_map (&abuf, &self->info, buf, GST_MAP_READ))
     goto map_failed;
@@ -486,6 +620,7 @@ gst_nms_gate_stop (GstBaseTransform * trans)
   GstNmsGate *self = GST_NMS_GATE (trans);
 
   g_clear_pointer (&self->detector, nms_detector_free);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_clear_pointer (&self->gates, g_free);
   self->gates_capacity = 0;
   return TRUE;

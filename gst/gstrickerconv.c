@@ -19,6 +19,12 @@
  * wavelet response.  The filter history is cleared on DISCONT, after a
  * flush and on new caps.
  *
+ * #GstRickerConv:backend chooses the CPU or CUDA (auto: CUDA when a device
+ * is present) and #GstRickerConv:cuda-device-id the device.  On CUDA the
+ * filter runs on the device with the same sums (equal output); both planes
+ * leave in one memory:CUDAMemory buffer when downstream takes it, and
+ * system memory input is copied to the device first.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 csvecgsrc location=rec.csv ! rickerconv ! nmsgate ! beatembed ! fakesink
@@ -37,7 +43,8 @@
 
 #include "gstrickerconv.h"
 #include "gstecgutils.h"
-#include "ricker.h"
+#include "gstecgcudamemory.h"
+#include "gstecgcudakernels.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_ricker_conv_debug);
 #define GST_CAT_DEFAULT gst_ricker_conv_debug
@@ -48,6 +55,8 @@ enum
 {
   PROP_0,
   PROP_WIDTH,
+  PROP_BACKEND,
+  PROP_CUDA_DEVICE_ID,
 };
 
 #define SINK_CAPS \
@@ -75,6 +84,23 @@ struct _GstRickerConv
   gint taps;
   gdouble *wavelet;
   gfloat *history;
+
+  /* device copies, streaming thread (CUDA path only): the wavelet, the
+   * filter history, the kernel's workspace, and scratch for input that
+   * comes in system memory and output that leaves in it */
+  gdouble *d_wavelet;
+  gfloat *d_history;
+  gpointer d_workspace;
+  gfloat *d_in, *d_out;
+  gsize d_in_size, d_out_size;
+  gboolean d_stale;             /* set_caps made a new wavelet */
+  gboolean d_reset;             /* the device history is to be cleared */
+
+  /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
+   * allocator made in start () and freed in stop () (streaming thread) */
+  GstEcgBackend backend;
+  gint cuda_device_id;
+  EcgCudaContext cuda;
 };
 
 #define gst_ricker_conv_parent_class parent_class
@@ -92,6 +118,8 @@ static GstCaps *gst_ricker_conv_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter);
 static gboolean gst_ricker_conv_set_caps (GstBaseTransform * trans,
     GstCaps * incaps, GstCaps * outcaps);
+static gboolean gst_ricker_conv_decide_allocation (GstBaseTransform * trans,
+    GstQuery * query);
 static gboolean gst_ricker_conv_transform_size (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, gsize size, GstCaps * othercaps,
     gsize * othersize);
@@ -125,8 +153,23 @@ gst_ricker_conv_class_init (GstRickerConvClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  /**
+   * GstRickerConv:backend:
+   *
+   * Where to compute: auto (CUDA when a device is present, else the CPU),
+   * cpu, or cuda (starting fails with RESOURCE/NOT_FOUND without a device).
+   */
+  /**
+   * GstRickerConv:cuda-device-id:
+   *
+   * CUDA device to use with the cuda or auto backend; -1 = automatic
+   * (device 0).
+   */
+  ecg_install_backend_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID);
+
+  ecg_element_class_add_pad_template (element_class, &sink_template);
+  ecg_element_class_add_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Ricker wavelet convolution", "Filter/Analyzer/Audio",
       "Causal Ricker-wavelet filter that enhances the QRS complexes of an ECG",
@@ -136,6 +179,8 @@ gst_ricker_conv_class_init (GstRickerConvClass * klass)
   trans_class->transform_caps =
       GST_DEBUG_FUNCPTR (gst_ricker_conv_transform_caps);
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_ricker_conv_set_caps);
+  trans_class->decide_allocation =
+      GST_DEBUG_FUNCPTR (gst_ricker_conv_decide_allocation);
   trans_class->transform_size =
       GST_DEBUG_FUNCPTR (gst_ricker_conv_transform_size);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_ricker_conv_transform);
@@ -144,6 +189,7 @@ gst_ricker_conv_class_init (GstRickerConvClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_ricker_conv_debug, "rickerconv", 0,
       "Ricker wavelet convolution");
+  gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
 static void
@@ -153,8 +199,38 @@ gst_ricker_conv_init (GstRickerConv * self)
   self->taps = 0;
   self->wavelet = NULL;
   self->history = NULL;
+  self->d_wavelet = NULL;
+  self->d_history = NULL;
+  self->d_workspace = NULL;
+  self->d_in = self->d_out = NULL;
+  self->d_in_size = self->d_out_size = 0;
+  self->d_stale = self->d_reset = FALSE;
   gst_audio_info_init (&self->in_info);
   gst_audio_info_init (&self->out_info);
+  self->backend = ECG_DEFAULT_BACKEND;
+  self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
+  ecg_cuda_context_init (&self->cuda);
+}
+
+static void
+gst_ricker_conv_free_device (GstRickerConv * self)
+{
+  gint dev = self->cuda.device;
+
+  if (dev < 0)
+    return;
+  /* the stream may still use them */
+  ecg_cuda_stream_sync (self->cuda.stream);
+  ecg_cuda_free (dev, self->d_wavelet);
+  ecg_cuda_free (dev, self->d_history);
+  ecg_cuda_free (dev, self->d_workspace);
+  ecg_cuda_free (dev, self->d_in);
+  ecg_cuda_free (dev, self->d_out);
+  self->d_wavelet = NULL;
+  self->d_history = NULL;
+  self->d_workspace = NULL;
+  self->d_in = self->d_out = NULL;
+  self->d_in_size = self->d_out_size = 0;
 }
 
 static void
@@ -162,6 +238,8 @@ gst_ricker_conv_finalize (GObject * object)
 {
   GstRickerConv *self = GST_RICKER_CONV (object);
 
+  gst_ricker_conv_free_device (self);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_clear_pointer (&self->wavelet, g_free);
   g_clear_pointer (&self->history, g_free);
 
@@ -178,6 +256,16 @@ gst_ricker_conv_set_property (GObject * object, guint prop_id,
     case PROP_WIDTH:
       GST_OBJECT_LOCK (self);
       self->width_ms = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BACKEND:
+      GST_OBJECT_LOCK (self);
+      self->backend = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      GST_OBJECT_LOCK (self);
+      self->cuda_device_id = g_value_get_int (value);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -198,6 +286,16 @@ gst_ricker_conv_get_property (GObject * object, guint prop_id,
       g_value_set_double (value, self->width_ms);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_BACKEND:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->backend);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      GST_OBJECT_LOCK (self);
+      g_value_set_int (value, self->cuda_device_id);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -209,12 +307,19 @@ gst_ricker_conv_reset (GstRickerConv * self)
 {
   if (self->history && self->taps > 1)
     memset (self->history, 0, (self->taps - 1) * sizeof (gfloat));
+  /* cleared on the stream before the next buffer */
+  self->d_reset = TRUE;
 }
 
 static gboolean
 gst_ricker_conv_start (GstBaseTransform * trans)
 {
   GstRickerConv *self = GST_RICKER_CONV (trans);
+
+  /* first, so that backend=cuda without a device is the one error */
+  if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
+          &self->backend, &self->cuda_device_id))
+    return FALSE;
 
   gst_ricker_conv_reset (self);
   return TRUE;
@@ -224,6 +329,7 @@ static GstCaps *
 gst_ricker_conv_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter)
 {
+  GstRickerConv *self = GST_RICKER_CONV (trans);
   GstCaps *res = gst_caps_copy (caps);
   guint i;
 
@@ -238,6 +344,10 @@ gst_ricker_conv_transform_caps (GstBaseTransform * trans,
           G_TYPE_STRING, "interleaved", NULL);
     gst_structure_remove_field (s, "channel-mask");
   }
+
+  res = ecg_transform_caps_memory (res,
+      ecg_cuda_context_wants_cuda (&self->cuda, GST_ELEMENT (self),
+          &self->backend), direction);
 
   if (filter) {
     GstCaps *tmp = gst_caps_intersect_full (filter, res,
@@ -284,9 +394,23 @@ gst_ricker_conv_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->wavelet = g_new (gdouble, taps);
   self->history = g_new0 (gfloat, taps - 1 > 0 ? taps - 1 : 1);
   ricker_wavelet_ref (self->wavelet, taps);
+  self->d_stale = TRUE;
   GST_DEBUG_OBJECT (self, "%d taps at %d Hz", taps,
       GST_AUDIO_INFO_RATE (&self->in_info));
   return TRUE;
+}
+
+static gboolean
+gst_ricker_conv_decide_allocation (GstBaseTransform * trans, GstQuery * query)
+{
+  GstRickerConv *self = GST_RICKER_CONV (trans);
+  GstCaps *caps;
+
+  gst_query_parse_allocation (query, &caps, NULL);
+  if (ecg_cuda_context_active (&self->cuda) && ecg_caps_is_cuda (caps))
+    ecg_cuda_decide_allocation (query, self->cuda.allocator);
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->decide_allocation (trans,
+      query);
 }
 
 static gboolean
@@ -302,6 +426,164 @@ gst_ricker_conv_transform_size (GstBaseTransform * trans,
   return TRUE;
 }
 
+/* (Re)allocates device scratch of at least @size bytes */
+static gint
+gst_ricker_conv_scratch (GstRickerConv * self, gfloat ** ptr, gsize * have,
+    gsize size)
+{
+  gint ret;
+
+  if (*have >= size && *ptr)
+    return ECG_CUDA_OK;
+  ecg_cuda_stream_sync (self->cuda.stream);
+  ecg_cuda_free (self->cuda.device, *ptr);
+  *ptr = NULL;
+  *have = 0;
+  ret = ecg_cuda_malloc (self->cuda.device, size, (void **) ptr);
+  if (ret == ECG_CUDA_OK)
+    *have = size;
+  return ret;
+}
+
+/* The wavelet, history and workspace on the device, for the current caps */
+static gint
+gst_ricker_conv_cuda_prepare (GstRickerConv * self, const gchar ** what)
+{
+  gint dev = self->cuda.device, ret;
+  gsize h = (gsize) (self->taps - 1) * sizeof (gfloat);
+
+  if (self->d_stale) {
+    ecg_cuda_stream_sync (self->cuda.stream);
+    ecg_cuda_free (dev, self->d_wavelet);
+    ecg_cuda_free (dev, self->d_history);
+    ecg_cuda_free (dev, self->d_workspace);
+    self->d_wavelet = NULL;
+    self->d_history = NULL;
+    self->d_workspace = NULL;
+    *what = "cudaMalloc";
+    if ((ret = ecg_cuda_malloc (dev, self->taps * sizeof (gdouble),
+                (void **) &self->d_wavelet)) != ECG_CUDA_OK ||
+        (ret = ecg_cuda_malloc (dev, h, (void **) &self->d_history)) !=
+        ECG_CUDA_OK ||
+        (ret = ecg_cuda_malloc (dev,
+                ricker_conv_f32_cuda_workspace_size (self->taps),
+                &self->d_workspace)) != ECG_CUDA_OK)
+      return ret;
+    *what = "uploading the wavelet";
+    /* synchronous: self->wavelet may be replaced by the next set_caps */
+    if ((ret = ecg_cuda_memcpy_h2d (self->d_wavelet, self->wavelet,
+                self->taps * sizeof (gdouble), NULL)) != ECG_CUDA_OK)
+      return ret;
+    self->d_stale = FALSE;
+    self->d_reset = TRUE;
+  }
+  if (self->d_reset) {
+    *what = "clearing the history";
+    if ((ret = ecg_cuda_memset (self->d_history, 0, h, self->cuda.stream)) !=
+        ECG_CUDA_OK)
+      return ret;
+    self->d_reset = FALSE;
+  }
+  return ECG_CUDA_OK;
+}
+
+/* Device path: input and output each in CUDA memory (no copy) or in system
+ * memory (uploaded / downloaded on the element's stream) */
+static GstFlowReturn
+gst_ricker_conv_transform_cuda (GstRickerConv * self, GstBuffer * inbuf,
+    GstBuffer * outbuf)
+{
+  gpointer stream = self->cuda.stream;
+  gboolean in_dev = ecg_buffer_is_cuda (inbuf);
+  gboolean out_dev = ecg_buffer_is_cuda (outbuf);
+  GstMapInfo inmap, outmap;
+  const gchar *what = NULL;
+  const gfloat *x;
+  gfloat *y;
+  gsize n;
+  gint ret;
+
+  if (!gst_buffer_map (inbuf, &inmap,
+          GST_MAP_READ | (in_dev ? ECG_MAP_CUDA : 0)))
+    goto map_failed;
+  if (!gst_buffer_map (outbuf, &outmap,
+          GST_MAP_WRITE | (out_dev ? ECG_MAP_CUDA : 0))) {
+    gst_buffer_unmap (inbuf, &inmap);
+    goto map_failed;
+  }
+  n = inmap.size / sizeof (gfloat);
+
+  if ((ret = gst_ricker_conv_cuda_prepare (self, &what)) != ECG_CUDA_OK)
+    goto cuda_failed;
+  if (in_dev) {
+    x = (const gfloat *) inmap.data;
+  } else {
+    what = "uploading the input";
+    if ((ret = gst_ricker_conv_scratch (self, &self->d_in, &self->d_in_size,
+                n * sizeof (gfloat))) != ECG_CUDA_OK ||
+        (ret = ecg_cuda_memcpy_h2d (self->d_in, inmap.data,
+                n * sizeof (gfloat), stream)) != ECG_CUDA_OK)
+      goto cuda_failed;
+    x = self->d_in;
+  }
+  if (out_dev) {
+    y = (gfloat *) outmap.data;
+  } else {
+    what = "cudaMalloc";
+    if ((ret = gst_ricker_conv_scratch (self, &self->d_out,
+                &self->d_out_size, 2 * n * sizeof (gfloat))) != ECG_CUDA_OK)
+      goto cuda_failed;
+    y = self->d_out;
+  }
+
+  what = "copying the signal plane";
+  if ((ret = ecg_cuda_memcpy_d2d (y, x, n * sizeof (gfloat), stream)) !=
+      ECG_CUDA_OK)
+    goto cuda_failed;
+  what = "ricker_conv_f32_cuda";
+  if ((ret = ricker_conv_f32_cuda (self->d_wavelet, self->taps,
+              self->d_history, x, y + n, n, self->d_workspace, stream)) !=
+      ECG_CUDA_OK)
+    goto cuda_failed;
+  if (!out_dev) {
+    what = "downloading the output";
+    if ((ret = ecg_cuda_memcpy_d2h (outmap.data, y, 2 * n * sizeof (gfloat),
+                stream)) != ECG_CUDA_OK)
+      goto cuda_failed;
+  }
+  /* the next element works on its own stream */
+  what = "cudaStreamSynchronize";
+  if ((ret = ecg_cuda_stream_sync (stream)) != ECG_CUDA_OK)
+    goto cuda_failed;
+
+  gst_buffer_unmap (outbuf, &outmap);
+  gst_buffer_unmap (inbuf, &inmap);
+  gst_buffer_set_size (outbuf, n * 2 * sizeof (gfloat));
+  gst_buffer_add_audio_meta (outbuf, &self->out_info, n, NULL);
+  GST_LOG_OBJECT (self, "filtered %" G_GSIZE_FORMAT " samples on CUDA "
+      "(%s in, %s out)", n, in_dev ? "device" : "host",
+      out_dev ? "device" : "host");
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+        ("could not map a buffer"));
+    return GST_FLOW_ERROR;
+  }
+cuda_failed:
+  {
+    ecg_cuda_stream_sync (stream);
+    gst_buffer_unmap (outbuf, &outmap);
+    gst_buffer_unmap (inbuf, &inmap);
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+        ("CUDA processing failed."), ("%s on device %d: %s", what,
+            self->cuda.device, ecg_cuda_strerror (ret)));
+    return GST_FLOW_ERROR;
+  }
+}
+
 static GstFlowReturn
 gst_ricker_conv_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     GstBuffer * outbuf)
@@ -315,6 +597,8 @@ gst_ricker_conv_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     GST_DEBUG_OBJECT (self, "discont, clearing the filter history");
     gst_ricker_conv_reset (self);
   }
+  if (ecg_cuda_context_active (&self->cuda))
+    return gst_ricker_conv_transform_cuda (self, inbuf, outbuf);
 
   if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
     goto map_failed;
@@ -367,6 +651,8 @@ gst_ricker_conv_stop (GstBaseTransform * trans)
 {
   GstRickerConv *self = GST_RICKER_CONV (trans);
 
+  gst_ricker_conv_free_device (self);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_clear_pointer (&self->wavelet, g_free);
   g_clear_pointer (&self->history, g_free);
   self->taps = 0;

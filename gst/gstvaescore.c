@@ -39,6 +39,14 @@
  * `input` metadata says: median-removed (vaetrain's models) or raw (the
  * seed's models; files without the key, as PyTorch writes them).
  *
+ * #GstVaeScore:backend chooses the CPU or CUDA (auto: CUDA when a device is
+ * present) and #GstVaeScore:cuda-device-id the device.  On CUDA the encoder
+ * runs on the device; only mu, logvar and the reconstruction error of each
+ * beat come back for the score, and the records go out in
+ * memory:CUDAMemory when downstream takes it.  A model that wants
+ * median-removed rows (the default one) has them prepared on the host
+ * for now.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m csvecgsrc location=119.csv column=MLII rate=360 ! audioresample ! audio/x-raw,rate=250 ! rickerconv ! nmsgate ! beatembed ! vaescore ! fakesink
@@ -53,6 +61,8 @@
 
 #include "gstvaescore.h"
 #include "gstecgutils.h"
+#include "gstecgcudamemory.h"
+#include "gstecgcudakernels.h"
 #include "gstvaemodel.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_vae_score_debug);
@@ -69,6 +79,8 @@ enum
   PROP_THRESHOLD,
   PROP_ADAPT,
   PROP_OUTLIERS,
+  PROP_BACKEND,
+  PROP_CUDA_DEVICE_ID,
 };
 
 #define SINK_CAPS \
@@ -112,6 +124,21 @@ struct _GstVaeScore
   guint64 *rr;
   guint32 *flags;
   gpointer workspace;
+
+  /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
+   * allocator made in start () and freed in stop () (streaming thread) */
+  GstEcgBackend backend;
+  gint cuda_device_id;
+  EcgCudaContext cuda;
+
+  /* the CUDA path's scratch, streaming thread, grown with the host scratch
+   * (cap beats): the parameters, prepared rows, and the encoder outputs;
+   * recs holds the records when they leave in CUDA memory */
+  gfloat *d_params;
+  gfloat *d_rows, *d_mu, *d_logvar, *d_err;
+  gsize d_cap;
+  gfloat *recs;
+  gboolean fixme_prepare;       /* said once that rows visit the host */
 };
 
 #define gst_vae_score_parent_class parent_class
@@ -129,6 +156,8 @@ static GstCaps *gst_vae_score_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter);
 static gboolean gst_vae_score_set_caps (GstBaseTransform * trans,
     GstCaps * incaps, GstCaps * outcaps);
+static gboolean gst_vae_score_decide_allocation (GstBaseTransform * trans,
+    GstQuery * query);
 static gboolean gst_vae_score_transform_size (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, gsize size,
     GstCaps * othercaps, gsize * othersize);
@@ -198,8 +227,23 @@ gst_vae_score_class_init (GstVaeScoreClass * klass)
           "Outlier beats since the element started", 0, G_MAXUINT64, 0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  /**
+   * GstVaeScore:backend:
+   *
+   * Where to compute: auto (CUDA when a device is present, else the CPU),
+   * cpu, or cuda (starting fails with RESOURCE/NOT_FOUND without a device).
+   */
+  /**
+   * GstVaeScore:cuda-device-id:
+   *
+   * CUDA device to use with the cuda or auto backend; -1 = automatic
+   * (device 0).
+   */
+  ecg_install_backend_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID);
+
+  ecg_element_class_add_pad_template (element_class, &sink_template);
+  ecg_element_class_add_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "VAE beat scorer", "Filter/Analyzer",
       "Scores ECG beats with a variational autoencoder and reports outliers",
@@ -209,6 +253,8 @@ gst_vae_score_class_init (GstVaeScoreClass * klass)
   trans_class->transform_caps =
       GST_DEBUG_FUNCPTR (gst_vae_score_transform_caps);
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_vae_score_set_caps);
+  trans_class->decide_allocation =
+      GST_DEBUG_FUNCPTR (gst_vae_score_decide_allocation);
   trans_class->transform_size =
       GST_DEBUG_FUNCPTR (gst_vae_score_transform_size);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_vae_score_transform);
@@ -218,6 +264,7 @@ gst_vae_score_class_init (GstVaeScoreClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_vae_score_debug, "vaescore", 0,
       "VAE beat scorer");
+  gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
 static void
@@ -226,6 +273,14 @@ gst_vae_score_init (GstVaeScore * self)
   self->model_path = NULL;
   self->threshold = DEFAULT_THRESHOLD;
   self->adapt = DEFAULT_ADAPT;
+  self->backend = ECG_DEFAULT_BACKEND;
+  self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
+  ecg_cuda_context_init (&self->cuda);
+  self->d_params = self->d_rows = self->d_mu = NULL;
+  self->d_logvar = self->d_err = NULL;
+  self->d_cap = 0;
+  self->recs = NULL;
+  self->fixme_prepare = FALSE;
 }
 
 static void
@@ -239,7 +294,26 @@ gst_vae_score_free_scratch (GstVaeScore * self)
   g_clear_pointer (&self->rr, g_free);
   g_clear_pointer (&self->flags, g_free);
   g_clear_pointer (&self->workspace, g_free);
+  g_clear_pointer (&self->recs, g_free);
   self->cap = 0;
+}
+
+static void
+gst_vae_score_free_device (GstVaeScore * self)
+{
+  gint dev = self->cuda.device;
+
+  if (dev >= 0) {
+    ecg_cuda_stream_sync (self->cuda.stream);
+    ecg_cuda_free (dev, self->d_params);
+    ecg_cuda_free (dev, self->d_rows);
+    ecg_cuda_free (dev, self->d_mu);
+    ecg_cuda_free (dev, self->d_logvar);
+    ecg_cuda_free (dev, self->d_err);
+  }
+  self->d_params = self->d_rows = self->d_mu = NULL;
+  self->d_logvar = self->d_err = NULL;
+  self->d_cap = 0;
 }
 
 static void
@@ -247,6 +321,8 @@ gst_vae_score_finalize (GObject * object)
 {
   GstVaeScore *self = GST_VAE_SCORE (object);
 
+  gst_vae_score_free_device (self);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_free (self->model_path);
   g_free (self->model_used);
   g_clear_pointer (&self->model, ecg_vae_model_free);
@@ -275,6 +351,12 @@ gst_vae_score_set_property (GObject * object, guint prop_id,
     case PROP_ADAPT:
       self->adapt = g_value_get_boolean (value);
       break;
+    case PROP_BACKEND:
+      self->backend = g_value_get_enum (value);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      self->cuda_device_id = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -302,6 +384,12 @@ gst_vae_score_get_property (GObject * object, guint prop_id,
     case PROP_OUTLIERS:
       g_value_set_uint64 (value, self->n_outliers);
       break;
+    case PROP_BACKEND:
+      g_value_set_enum (value, self->backend);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      g_value_set_int (value, self->cuda_device_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -315,6 +403,11 @@ gst_vae_score_start (GstBaseTransform * trans)
   GstVaeScore *self = GST_VAE_SCORE (trans);
   GError *err = NULL;
   gdouble threshold;
+
+  /* first, so that backend=cuda without a device is the one error */
+  if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
+          &self->backend, &self->cuda_device_id))
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
   g_free (self->model_used);
@@ -356,6 +449,7 @@ static GstCaps *
 gst_vae_score_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter)
 {
+  GstVaeScore *self = GST_VAE_SCORE (trans);
   GstCaps *res = gst_caps_new_empty ();
   guint i;
 
@@ -377,6 +471,10 @@ gst_vae_score_transform_caps (GstBaseTransform * trans,
           NULL);
     gst_caps_append_structure (res, s);
   }
+  res = ecg_transform_caps_memory (res,
+      ecg_cuda_context_wants_cuda (&self->cuda, GST_ELEMENT (self),
+          &self->backend), direction);
+
   if (filter) {
     GstCaps *tmp = gst_caps_intersect_full (filter, res,
         GST_CAPS_INTERSECT_FIRST);
@@ -459,6 +557,19 @@ gst_vae_score_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 }
 
 static gboolean
+gst_vae_score_decide_allocation (GstBaseTransform * trans, GstQuery * query)
+{
+  GstVaeScore *self = GST_VAE_SCORE (trans);
+  GstCaps *caps;
+
+  gst_query_parse_allocation (query, &caps, NULL);
+  if (ecg_cuda_context_active (&self->cuda) && ecg_caps_is_cuda (caps))
+    ecg_cuda_decide_allocation (query, self->cuda.allocator);
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->decide_allocation (trans,
+      query);
+}
+
+static gboolean
 gst_vae_score_transform_size (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, gsize size,
     GstCaps * othercaps, gsize * othersize)
@@ -495,6 +606,100 @@ gst_vae_score_ensure (GstVaeScore * self, gsize k)
   self->rr = g_new (guint64, k);
   self->flags = g_new (guint32, k);
   self->workspace = g_malloc (vae_workspace_size (k));
+  self->recs = g_new (gfloat, k * ECG_SCORE_RECORD_FLOATS (VAE_LATENT_DIMS));
+}
+
+/* Device scratch for k beats, and the parameters on the device */
+static gint
+gst_vae_score_ensure_device (GstVaeScore * self, gsize k)
+{
+  gint dev = self->cuda.device, ret;
+  gsize D = VAE_LATENT_DIMS;
+
+  if (!self->d_params) {
+    if ((ret = ecg_cuda_malloc (dev, VAE_N_PARAMS * sizeof (gfloat),
+                (void **) &self->d_params)) != ECG_CUDA_OK)
+      return ret;
+    if ((ret = ecg_cuda_memcpy_h2d (self->d_params, self->model->params,
+                VAE_N_PARAMS * sizeof (gfloat), NULL)) != ECG_CUDA_OK)
+      return ret;
+  }
+  if (k <= self->d_cap)
+    return ECG_CUDA_OK;
+  ecg_cuda_stream_sync (self->cuda.stream);
+  ecg_cuda_free (dev, self->d_rows);
+  ecg_cuda_free (dev, self->d_mu);
+  ecg_cuda_free (dev, self->d_logvar);
+  ecg_cuda_free (dev, self->d_err);
+  self->d_rows = self->d_mu = self->d_logvar = self->d_err = NULL;
+  self->d_cap = 0;
+  if ((ret = ecg_cuda_malloc (dev, k * self->length * sizeof (gfloat),
+              (void **) &self->d_rows)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (dev, k * D * sizeof (gfloat),
+              (void **) &self->d_mu)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (dev, k * D * sizeof (gfloat),
+              (void **) &self->d_logvar)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (dev, k * sizeof (gfloat),
+              (void **) &self->d_err)) != ECG_CUDA_OK)
+    return ret;
+  self->d_cap = k;
+  return ECG_CUDA_OK;
+}
+
+/* The encoder on the device: mu, logvar and err of the k rows at @data
+ * (device memory when @in_dev) into the host scratch.  Rows in CUDA memory
+ * stay there for a raw model; a median-removed model needs
+ * score_prepare_rows_ref, which has no CUDA twin yet, so its rows are
+ * copied to the host, prepared and uploaded (FIXME: a device median
+ * removal in kernels/score). */
+static gint
+gst_vae_score_encode_cuda (GstVaeScore * self, const guint8 * data,
+    gboolean in_dev, gsize k, const gchar ** what)
+{
+  gpointer stream = self->cuda.stream;
+  gsize i, D = VAE_LATENT_DIMS, bytes = k * self->length * sizeof (gfloat);
+  const gfloat *x = (const gfloat *) data;
+  gint ret;
+
+  *what = "allocating device memory";
+  if ((ret = gst_vae_score_ensure_device (self, MAX (k, 1))) != ECG_CUDA_OK)
+    return ret;
+  if (!in_dev || self->prepare) {
+    if (in_dev) {
+      if (!self->fixme_prepare)
+        GST_FIXME_OBJECT (self, "median removal has no CUDA kernel: the "
+            "rows are prepared on the host");
+      self->fixme_prepare = TRUE;
+      *what = "downloading the rows";
+      if ((ret = ecg_cuda_memcpy_d2h (self->rows, data, bytes, stream)) !=
+          ECG_CUDA_OK || (ret = ecg_cuda_stream_sync (stream)) != ECG_CUDA_OK)
+        return ret;
+    } else {
+      memcpy (self->rows, data, bytes);
+    }
+    for (i = 0; self->prepare && i < k; i++)
+      score_prepare_rows_ref (self->rows + i * self->length, 1, self->length);
+    *what = "uploading the rows";
+    if ((ret = ecg_cuda_memcpy_h2d (self->d_rows, self->rows, bytes,
+                stream)) != ECG_CUDA_OK)
+      return ret;
+    x = self->d_rows;
+  }
+  *what = "vae_score_cuda";
+  if ((ret = vae_score_cuda (self->d_params, x, k, self->d_mu,
+              self->d_logvar, NULL, self->d_err, NULL, stream)) != VAE_OK)
+    return ret;
+  /* 2 D + 1 floats a beat come back for the scorer */
+  *what = "downloading the latent means";
+  if ((ret = ecg_cuda_memcpy_d2h (self->mu, self->d_mu,
+              k * D * sizeof (gfloat), stream)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_memcpy_d2h (self->logvar, self->d_logvar,
+              k * D * sizeof (gfloat), stream)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_memcpy_d2h (self->err, self->d_err,
+              k * sizeof (gfloat), stream)) != ECG_CUDA_OK)
+    return ret;
+  *what = "cudaStreamSynchronize";
+  return ecg_cuda_stream_sync (stream);
 }
 
 static void
@@ -530,6 +735,9 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   gsize rec = ECG_SCORE_RECORD_FLOATS (VAE_LATENT_DIMS);
   guint64 outliers = 0;
   gint st;
+  gboolean on_dev, in_dev, out_dev;
+  const gchar *what = NULL;
+  gfloat *recs;
 
   if (!self->score)
     goto not_negotiated;
@@ -541,7 +749,11 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   }
 
   row_bytes = (gsize) self->length * sizeof (gfloat);
-  if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
+  on_dev = ecg_cuda_context_active (&self->cuda);
+  in_dev = on_dev && ecg_buffer_is_cuda (inbuf);
+  out_dev = on_dev && ecg_buffer_is_cuda (outbuf);
+  if (!gst_buffer_map (inbuf, &inmap,
+          GST_MAP_READ | (in_dev ? ECG_MAP_CUDA : 0)))
     goto map_failed;
   k = inmap.size / row_bytes;
   if (k * row_bytes != inmap.size) {
@@ -566,32 +778,44 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   beats = meta ? meta->beats : synth;
 
   gst_vae_score_ensure (self, MAX (k, 1));
-  memcpy (self->rows, inmap.data, inmap.size);
-  gst_buffer_unmap (inbuf, &inmap);
   for (i = 0; i < k; i++) {
     self->rr[i] = beats[i].rr;
     self->flags[i] = beats[i].flags;
   }
+  if (on_dev) {
+    st = gst_vae_score_encode_cuda (self, inmap.data, in_dev, k, &what);
+    gst_buffer_unmap (inbuf, &inmap);
+    if (st != ECG_CUDA_OK) {
+      g_free (synth);
+      goto cuda_failed;
+    }
+  } else {
+    memcpy (self->rows, inmap.data, inmap.size);
+    gst_buffer_unmap (inbuf, &inmap);
 
-  /* row by row: a row with a non-finite sample stops the kernel, and the
-   * rows after it must still be prepared (the bad one scores NaN) */
-  for (i = 0; self->prepare && i < k; i++)
-    score_prepare_rows_ref (self->rows + i * self->length, 1, self->length);
-  st = vae_score_ref (self->model->params, self->rows, k, self->mu,
-      self->logvar, NULL, self->err, self->workspace);
-  if (st != VAE_OK) {
-    g_free (synth);
-    goto score_failed;
+    /* row by row: a row with a non-finite sample stops the kernel, and the
+     * rows after it must still be prepared (the bad one scores NaN) */
+    for (i = 0; self->prepare && i < k; i++)
+      score_prepare_rows_ref (self->rows + i * self->length, 1, self->length);
+    st = vae_score_ref (self->model->params, self->rows, k, self->mu,
+        self->logvar, NULL, self->err, self->workspace);
+    if (st != VAE_OK) {
+      g_free (synth);
+      goto score_failed;
+    }
   }
   score_beats_ref (self->score, self->mu, self->logvar, self->err, self->rr,
       self->flags, k, self->scores);
 
-  if (!gst_buffer_map (outbuf, &outmap, GST_MAP_WRITE)) {
+  if (!gst_buffer_map (outbuf, &outmap,
+          GST_MAP_WRITE | (out_dev ? ECG_MAP_CUDA : 0))) {
     g_free (synth);
     goto map_failed;
   }
+  /* CUDA memory out: assembled on the host, then one upload */
+  recs = out_dev ? self->recs : (gfloat *) outmap.data;
   for (i = 0; i < k; i++) {
-    gfloat *r = (gfloat *) outmap.data + i * rec;
+    gfloat *r = recs + i * rec;
     gboolean outlier = self->scores[i] > self->thr;
     gsize d;
 
@@ -605,6 +829,20 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     if (outlier) {
       outliers++;
       gst_vae_score_post_outlier (self, &beats[i], self->scores[i]);
+    }
+  }
+  if (out_dev) {
+    what = "uploading the records";
+    st = ecg_cuda_memcpy_h2d (outmap.data, recs, k * rec * sizeof (gfloat),
+        self->cuda.stream);
+    if (st == ECG_CUDA_OK) {
+      what = "cudaStreamSynchronize";
+      st = ecg_cuda_stream_sync (self->cuda.stream);
+    }
+    if (st != ECG_CUDA_OK) {
+      gst_buffer_unmap (outbuf, &outmap);
+      g_free (synth);
+      goto cuda_failed;
     }
   }
   gst_buffer_unmap (outbuf, &outmap);
@@ -659,6 +897,13 @@ score_failed:
         ("scoring failed: %s", vae_strerror (st)));
     return GST_FLOW_ERROR;
   }
+cuda_failed:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("%s on device %d: %s", what, self->cuda.device,
+            ecg_cuda_strerror (st)));
+    return GST_FLOW_ERROR;
+  }
 }
 
 static gboolean
@@ -683,6 +928,8 @@ gst_vae_score_stop (GstBaseTransform * trans)
 {
   GstVaeScore *self = GST_VAE_SCORE (trans);
 
+  gst_vae_score_free_device (self);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_clear_pointer (&self->model, ecg_vae_model_free);
   g_clear_pointer (&self->score, score_state_free);
   gst_clear_caps (&self->refused_caps);

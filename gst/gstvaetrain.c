@@ -24,6 +24,11 @@
  * The element keeps at most #GstVaeTrain:max-beats beats (a uniform random
  * sample of the stream beyond that), so memory stays bounded.
  *
+ * #GstVaeTrain:backend chooses the CPU or CUDA (auto: CUDA when a device is
+ * present) and #GstVaeTrain:cuda-device-id the device.  On CUDA the beats
+ * are still collected on the host; training and calibration run on the
+ * device, and the model file is the same format.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 csvecgsrc location=119.csv column=MLII rate=360 ! audioresample ! audio/x-raw,rate=250 ! rickerconv ! nmsgate ! beatembed ! vaetrain location=model.safetensors plot-location=decoded.png
@@ -40,6 +45,8 @@
 
 #include "gstvaetrain.h"
 #include "gstecgutils.h"
+#include "gstecgcudamemory.h"
+#include "gstecgcudakernels.h"
 #include "gstvaemodel.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_vae_train_debug);
@@ -65,6 +72,8 @@ enum
   PROP_SEED,
   PROP_TRAIN_FRACTION,
   PROP_MAX_BEATS,
+  PROP_BACKEND,
+  PROP_CUDA_DEVICE_ID,
 };
 
 #define SINK_CAPS \
@@ -99,6 +108,14 @@ struct _GstVaeTrain
   guint64 offered;              /* beats seen, for the reservoir */
   guint64 skipped;              /* rows with non-finite samples */
   VaeRng rng;
+
+  /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
+   * allocator made in start () and freed in stop () (streaming thread) */
+  GstEcgBackend backend;
+  gint cuda_device_id;
+  EcgCudaContext cuda;
+  gpointer host_rows;           /* CUDA input downloaded, streaming thread */
+  gsize host_rows_size;
 };
 
 #define gst_vae_train_parent_class parent_class
@@ -188,7 +205,22 @@ gst_vae_train_class_init (GstVaeTrainClass * klass)
           G_MAXINT / 256, DEFAULT_MAX_BEATS, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  /**
+   * GstVaeTrain:backend:
+   *
+   * Where to compute: auto (CUDA when a device is present, else the CPU),
+   * cpu, or cuda (starting fails with RESOURCE/NOT_FOUND without a device).
+   */
+  /**
+   * GstVaeTrain:cuda-device-id:
+   *
+   * CUDA device to use with the cuda or auto backend; -1 = automatic
+   * (device 0).
+   */
+  ecg_install_backend_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID);
+
+  ecg_element_class_add_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "VAE trainer", "Sink/Analyzer",
       "Trains a LightVAE on ECG beats and writes the model at end of stream",
@@ -202,6 +234,7 @@ gst_vae_train_class_init (GstVaeTrainClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_vae_train_debug, "vaetrain", 0,
       "VAE trainer");
+  gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
 static void
@@ -214,6 +247,11 @@ gst_vae_train_init (GstVaeTrain * self)
   self->train_fraction = DEFAULT_TRAIN_FRACTION;
   self->max_beats = DEFAULT_MAX_BEATS;
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  self->backend = ECG_DEFAULT_BACKEND;
+  self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
+  ecg_cuda_context_init (&self->cuda);
+  self->host_rows = NULL;
+  self->host_rows_size = 0;
 }
 
 static void
@@ -229,6 +267,8 @@ gst_vae_train_finalize (GObject * object)
 {
   GstVaeTrain *self = GST_VAE_TRAIN (object);
 
+  g_free (self->host_rows);
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_free (self->location);
   g_free (self->plot_location);
   gst_vae_train_clear (self);
@@ -270,6 +310,12 @@ gst_vae_train_set_property (GObject * object, guint prop_id,
     case PROP_MAX_BEATS:
       self->max_beats = g_value_get_uint (value);
       break;
+    case PROP_BACKEND:
+      self->backend = g_value_get_enum (value);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      self->cuda_device_id = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -309,6 +355,12 @@ gst_vae_train_get_property (GObject * object, guint prop_id,
     case PROP_MAX_BEATS:
       g_value_set_uint (value, self->max_beats);
       break;
+    case PROP_BACKEND:
+      g_value_set_enum (value, self->backend);
+      break;
+    case PROP_CUDA_DEVICE_ID:
+      g_value_set_int (value, self->cuda_device_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -322,6 +374,11 @@ gst_vae_train_start (GstBaseSink * sink)
   GstVaeTrain *self = GST_VAE_TRAIN (sink);
   gboolean have_location;
   guint64 seed;
+
+  /* first, so that backend=cuda without a device is the one error */
+  if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
+          &self->backend, &self->cuda_device_id))
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
   have_location = self->location && *self->location;
@@ -404,11 +461,31 @@ gst_vae_train_render (GstBaseSink * sink, GstBuffer * buf)
   EcgBeatMeta *meta = ecg_buffer_get_beat_meta (buf);
   GstMapInfo map;
   gsize k, i, j;
+  gboolean dev;
+  const guint8 *data;
+  gint ret;
 
   if (!self->length)
     goto not_negotiated;
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+  dev = ecg_cuda_context_active (&self->cuda) && ecg_buffer_is_cuda (buf);
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ | (dev ? ECG_MAP_CUDA : 0)))
     goto map_failed;
+  data = map.data;
+  if (dev) {
+    /* the beats are kept on the host until EOS: one download a buffer */
+    if (self->host_rows_size < map.size) {
+      g_free (self->host_rows);
+      self->host_rows = g_malloc (map.size);
+      self->host_rows_size = map.size;
+    }
+    if ((ret = ecg_cuda_memcpy_d2h (self->host_rows, map.data, map.size,
+                self->cuda.stream)) != ECG_CUDA_OK ||
+        (ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK) {
+      gst_buffer_unmap (buf, &map);
+      goto cuda_failed;
+    }
+    data = self->host_rows;
+  }
   k = map.size / (self->length * sizeof (gfloat));
   if (k * self->length * sizeof (gfloat) != map.size ||
       (meta && meta->n_beats != k)) {
@@ -416,7 +493,7 @@ gst_vae_train_render (GstBaseSink * sink, GstBuffer * buf)
     goto bad_size;
   }
   for (i = 0; i < k; i++) {
-    const gfloat *row = (const gfloat *) map.data + i * self->length;
+    const gfloat *row = (const gfloat *) data + i * self->length;
 
     for (j = 0; j < (gsize) self->length && isfinite (row[j]); j++);
     if (j < (gsize) self->length) {
@@ -451,6 +528,13 @@ bad_size:
         ("a beats buffer of %" G_GSIZE_FORMAT " bytes is not a whole number "
             "of %d-sample rows matching its meta", gst_buffer_get_size (buf),
             self->length));
+    return GST_FLOW_ERROR;
+  }
+cuda_failed:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("downloading the beats on device %d: %s", self->cuda.device,
+            ecg_cuda_strerror (ret)));
     return GST_FLOW_ERROR;
   }
 }
@@ -540,6 +624,74 @@ cmp_u32 (gconstpointer a, gconstpointer b, gpointer user_data)
 
 /* Shuffles the kept beats, trains on the first part, calibrates on the
  * rest and writes the model.  Returns FALSE after posting an error. */
+/* Device copies for training and calibration on CUDA */
+typedef struct
+{
+  gint device;
+  gfloat *rows, *params, *m, *v, *mu, *logvar, *err;
+  gpointer ws, host_ws;
+} VaeTrainDevice;
+
+static void
+vae_train_device_free (VaeTrainDevice * d)
+{
+  if (d->device < 0)
+    return;
+  ecg_cuda_free (d->device, d->rows);
+  ecg_cuda_free (d->device, d->params);
+  ecg_cuda_free (d->device, d->m);
+  ecg_cuda_free (d->device, d->v);
+  ecg_cuda_free (d->device, d->mu);
+  ecg_cuda_free (d->device, d->logvar);
+  ecg_cuda_free (d->device, d->err);
+  ecg_cuda_free (d->device, d->ws);
+  g_free (d->host_ws);
+  memset (d, 0, sizeof (*d));
+  d->device = -1;
+}
+
+/* Uploads the n prepared rows and the initial state; points @ts at the
+ * device copies of params, m and v */
+static gint
+vae_train_device_setup (VaeTrainDevice * d, gint device, gpointer stream,
+    const gfloat * rows, gsize n, gsize length, gsize n_train, gsize n_cal,
+    gsize batch, VaeTrainState * ts)
+{
+  gsize P = VAE_N_PARAMS * sizeof (gfloat), D = VAE_LATENT_DIMS;
+  gint ret;
+
+  d->device = device;
+  if ((ret = ecg_cuda_malloc (device, n * length * sizeof (gfloat),
+              (void **) &d->rows)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (device, P, (void **) &d->params)) !=
+      ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (device, P, (void **) &d->m)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (device, P, (void **) &d->v)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (device, n_cal * D * sizeof (gfloat),
+              (void **) &d->mu)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (device, n_cal * D * sizeof (gfloat),
+              (void **) &d->logvar)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (device, n_cal * sizeof (gfloat),
+              (void **) &d->err)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_malloc (device, vae_train_cuda_workspace_size (n_train,
+                  batch), &d->ws)) != ECG_CUDA_OK)
+    return ret;
+  d->host_ws = g_malloc (MAX (vae_train_cuda_host_workspace_size (n_train),
+          1));
+  if ((ret = ecg_cuda_memcpy_h2d (d->rows, rows, n * length * sizeof (gfloat),
+              stream)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_memcpy_h2d (d->params, ts->params, P, stream)) !=
+      ECG_CUDA_OK ||
+      (ret = ecg_cuda_memcpy_h2d (d->m, ts->m, P, stream)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_memcpy_h2d (d->v, ts->v, P, stream)) != ECG_CUDA_OK ||
+      (ret = ecg_cuda_stream_sync (stream)) != ECG_CUDA_OK)
+    return ret;
+  ts->params = d->params;
+  ts->m = d->m;
+  ts->v = d->v;
+  return ECG_CUDA_OK;
+}
+
 static gboolean
 gst_vae_train_finish (GstVaeTrain * self)
 {
@@ -555,8 +707,10 @@ gst_vae_train_finish (GstVaeTrain * self)
   guint32 *flags, *order;
   gpointer ws;
   GError *error = NULL;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, on_dev = ecg_cuda_context_active (&self->cuda);
   gint st = VAE_OK;
+  VaeTrainDevice d;
+  gpointer stream = self->cuda.stream;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
@@ -621,14 +775,34 @@ gst_vae_train_finish (GstVaeTrain * self)
   vae_train_init_ref (&ts, model->params, m, v, seed);
   ts.batch_size = batch;
   ts.lr = lr;
-  ws = g_malloc (vae_train_workspace_size (n_train, batch));
+  memset (&d, 0, sizeof (d));
+  d.device = -1;
+  ws = NULL;
+  if (on_dev) {
+    st = vae_train_device_setup (&d, self->cuda.device, stream, rows, n,
+        self->length, n_train, n_cal, batch, &ts);
+    if (st != ECG_CUDA_OK) {
+      g_free (m);
+      g_free (v);
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+          ("setting up training on device %d: %s", self->cuda.device,
+              ecg_cuda_strerror (st)));
+      goto done;
+    }
+  } else {
+    ws = g_malloc (vae_train_workspace_size (n_train, batch));
+  }
 
-  GST_INFO_OBJECT (self, "training on %u beats, calibrating on %u, %u epochs",
-      n_train, n_cal, epochs);
+  GST_INFO_OBJECT (self, "training on %u beats, calibrating on %u, %u epochs "
+      "on %s", n_train, n_cal, epochs, on_dev ? "CUDA" : "the CPU");
   for (e = 0; e < epochs; e++) {
     gdouble loss = 0.0;
 
-    st = vae_train_epoch_ref (&ts, rows, n_train, ws, &loss);
+    if (on_dev)
+      st = vae_train_epoch_cuda (&ts, d.rows, n_train, d.ws, d.host_ws,
+          &loss, stream);
+    else
+      st = vae_train_epoch_ref (&ts, rows, n_train, ws, &loss);
     if (st != VAE_OK)
       break;
     GST_INFO_OBJECT (self, "epoch %u/%u loss %.6f", e + 1, epochs, loss);
@@ -641,9 +815,18 @@ gst_vae_train_finish (GstVaeTrain * self)
   g_free (ws);
   g_free (m);
   g_free (v);
+  /* the trained weights back to the model (also after a failed epoch:
+   * they are then only freed) */
+  if (on_dev && st == VAE_OK) {
+    st = ecg_cuda_memcpy_d2h (model->params, d.params,
+        VAE_N_PARAMS * sizeof (gfloat), stream);
+    if (st == ECG_CUDA_OK)
+      st = ecg_cuda_stream_sync (stream);
+  }
   if (st != VAE_OK) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Training failed."),
-        ("epoch %u: %s", e + 1, vae_strerror (st)));
+        ("epoch %u: %s", e + 1, st <= ECG_CUDA_ERR_NO_DEVICE ?
+            ecg_cuda_strerror (st) : vae_strerror (st)));
     goto done;
   }
 
@@ -651,9 +834,25 @@ gst_vae_train_finish (GstVaeTrain * self)
   mu = g_new (gfloat, (gsize) n_cal * VAE_LATENT_DIMS);
   logvar = g_new (gfloat, (gsize) n_cal * VAE_LATENT_DIMS);
   err = g_new (gfloat, n_cal);
-  ws = g_malloc (vae_workspace_size (n_cal));
-  st = vae_score_ref (model->params, rows + (gsize) n_train * self->length,
-      n_cal, mu, logvar, NULL, err, ws);
+  ws = NULL;
+  if (on_dev) {
+    gsize D = VAE_LATENT_DIMS;
+
+    st = vae_score_cuda (d.params, d.rows + (gsize) n_train * self->length,
+        n_cal, d.mu, d.logvar, NULL, d.err, NULL, stream);
+    if (st == VAE_OK &&
+        (st = ecg_cuda_memcpy_d2h (mu, d.mu, n_cal * D * sizeof (gfloat),
+                stream)) == ECG_CUDA_OK &&
+        (st = ecg_cuda_memcpy_d2h (logvar, d.logvar,
+                n_cal * D * sizeof (gfloat), stream)) == ECG_CUDA_OK &&
+        (st = ecg_cuda_memcpy_d2h (err, d.err, n_cal * sizeof (gfloat),
+                stream)) == ECG_CUDA_OK)
+      st = ecg_cuda_stream_sync (stream);
+  } else {
+    ws = g_malloc (vae_workspace_size (n_cal));
+    st = vae_score_ref (model->params, rows + (gsize) n_train * self->length,
+        n_cal, mu, logvar, NULL, err, ws);
+  }
   if (st == VAE_OK)
     st = score_calibrate_ref (mu, logvar, err, rr + n_train, flags + n_train,
         n_cal, self->rate, &model->cal);
@@ -663,7 +862,8 @@ gst_vae_train_finish (GstVaeTrain * self)
   g_free (err);
   if (st != 0) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Calibration failed."),
-        ("%u calibration beats, status %d", n_cal, st));
+        ("%u calibration beats, status %d (%s)", n_cal, st,
+            st <= ECG_CUDA_ERR_NO_DEVICE ? ecg_cuda_strerror (st) : "-"));
     goto done;
   }
   model->calibrated = TRUE;
@@ -680,6 +880,7 @@ gst_vae_train_finish (GstVaeTrain * self)
   ok = TRUE;
 
 done:
+  vae_train_device_free (&d);
   g_free (rows);
   g_free (rr);
   g_free (flags);
@@ -708,5 +909,8 @@ gst_vae_train_stop (GstBaseSink * sink)
   GstVaeTrain *self = GST_VAE_TRAIN (sink);
 
   gst_vae_train_clear (self);
+  g_clear_pointer (&self->host_rows, g_free);
+  self->host_rows_size = 0;
+  ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   return TRUE;
 }

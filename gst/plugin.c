@@ -23,6 +23,7 @@ plugin_init (GstPlugin * plugin)
 
   ecg_gate_meta_api_register ();
   ecg_beat_meta_api_register ();
+  ecg_cuda_route_log ();
 
   ret |= GST_ELEMENT_REGISTER (csvecgsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (rickerconv, plugin);
