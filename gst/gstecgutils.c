@@ -284,6 +284,24 @@ ecg_cuda_route_log (void)
  *
  * Returns: whether the element can start
  */
+/* backend=auto follows the environment variable ECG_BACKEND when it says
+ * "cpu" or "cuda" (test and deployment set-ups force one path that way,
+ * the way STYLE.md's CI forces the CPU); an explicit backend wins. */
+static GstEcgBackend
+ecg_backend_effective (GstEcgBackend backend)
+{
+  const gchar *env;
+
+  if (backend != GST_ECG_BACKEND_AUTO)
+    return backend;
+  env = g_getenv ("ECG_BACKEND");
+  if (g_strcmp0 (env, "cpu") == 0)
+    return GST_ECG_BACKEND_CPU;
+  if (g_strcmp0 (env, "cuda") == 0)
+    return GST_ECG_BACKEND_CUDA;
+  return backend;
+}
+
 gboolean
 ecg_cuda_context_open (EcgCudaContext * ctx, GstElement * element,
     GstEcgBackend backend, gint device_id)
@@ -296,6 +314,7 @@ ecg_cuda_context_open (EcgCudaContext * ctx, GstElement * element,
 
   ecg_cuda_context_init (ctx);
   ctx->resolved = TRUE;
+  backend = ecg_backend_effective (backend);
   if (backend == GST_ECG_BACKEND_CPU) {
     GST_DEBUG_OBJECT (element, "backend cpu");
     return TRUE;
@@ -406,7 +425,7 @@ ecg_cuda_context_wants_cuda (EcgCudaContext * ctx, GstElement * element,
   if (ctx->resolved)
     return ecg_cuda_context_active (ctx);
   GST_OBJECT_LOCK (element);
-  b = *backend;
+  b = ecg_backend_effective (*backend);
   GST_OBJECT_UNLOCK (element);
   if (b == GST_ECG_BACKEND_CPU)
     return FALSE;
