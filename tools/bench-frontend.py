@@ -95,7 +95,7 @@ def main():
     env = dict(os.environ)
     env["GST_PLUGIN_PATH"] = os.path.join(ROOT, "build", "gst")
     gst = ["gst-launch-1.0", "-q", "csvecgsrc", f"location={a.csv}",
-           "buffer-time=10000000", "!", "rickerconv", "!", "nmsgate", "!",
+           "buffer-time=60000000", "!", "rickerconv", "!", "nmsgate", "!",
            "beatembed", "!", "fakesink"]
     seed_gst = gst[:]
     seed_gst[seed_gst.index("nmsgate")] = "nmsgate threshold=0"
