@@ -19,6 +19,11 @@ status=0
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader \
   | tee "$out/gpu.txt"
 
+# vaescore's default model: the installed place (the source tree's path,
+# compiled in, may not exist on this machine)
+mkdir -p /usr/local/share/gst-ecg/models 2>/dev/null &&
+  cp data/models/default.safetensors /usr/local/share/gst-ecg/models/ 2>/dev/null
+
 # The test programs run directly (the GPU machine has no meson), with the
 # environment meson test would give them, plus the carried system plugins.
 export GST_PLUGIN_PATH_1_0="$PWD/$build/gst"
