@@ -18,6 +18,7 @@
 #include "ricker.h"
 #include "beat.h"
 #include "vae.h"
+#include "score.h"
 
 #if !HAVE_CUDA
 static inline size_t
@@ -69,6 +70,13 @@ ecg_stub_vae_train_epoch_cuda (VaeTrainState * st, const float *beats,
   return ECG_CUDA_ERR_NO_DEVICE;
 }
 
+static inline int
+ecg_stub_score_prepare_rows_cuda (float *rows, size_t n, size_t len,
+    int *nonfinite, void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
 #define ricker_conv_f32_cuda_workspace_size \
     ecg_stub_ricker_conv_f32_cuda_workspace_size
 #define ricker_conv_f32_cuda ecg_stub_ricker_conv_f32_cuda
@@ -78,6 +86,7 @@ ecg_stub_vae_train_epoch_cuda (VaeTrainState * st, const float *beats,
 #define vae_train_cuda_host_workspace_size \
     ecg_stub_vae_train_cuda_host_workspace_size
 #define vae_train_epoch_cuda ecg_stub_vae_train_epoch_cuda
+#define score_prepare_rows_cuda ecg_stub_score_prepare_rows_cuda
 #endif /* !HAVE_CUDA */
 
 #endif /* __GST_ECG_CUDA_KERNELS_H__ */

@@ -44,8 +44,8 @@
  * runs on the device; only mu, logvar and the reconstruction error of each
  * beat come back for the score, and the records go out in
  * memory:CUDAMemory when downstream takes it.  A model that wants
- * median-removed rows (the default one) has them prepared on the host
- * for now.
+ * median-removed rows (the default one) has them prepared on the device
+ * too: the rows never visit the host.
  *
  * ## Example launch line
  * |[
@@ -138,7 +138,6 @@ struct _GstVaeScore
   gfloat *d_rows, *d_mu, *d_logvar, *d_err;
   gsize d_cap;
   gfloat *recs;
-  gboolean fixme_prepare;       /* said once that rows visit the host */
 };
 
 #define gst_vae_score_parent_class parent_class
@@ -280,7 +279,6 @@ gst_vae_score_init (GstVaeScore * self)
   self->d_logvar = self->d_err = NULL;
   self->d_cap = 0;
   self->recs = NULL;
-  self->fixme_prepare = FALSE;
 }
 
 static void
@@ -648,42 +646,43 @@ gst_vae_score_ensure_device (GstVaeScore * self, gsize k)
 
 /* The encoder on the device: mu, logvar and err of the k rows at @data
  * (device memory when @in_dev) into the host scratch.  Rows in CUDA memory
- * stay there for a raw model; a median-removed model needs
- * score_prepare_rows_ref, which has no CUDA twin yet, so its rows are
- * copied to the host, prepared and uploaded (FIXME: a device median
- * removal in kernels/score). */
+ * stay there: a raw model reads them where they are; for a median-removed
+ * model they are copied into the device scratch (the input buffer stays
+ * as it came, latentsink draws it) and prepared there, bit for bit as
+ * score_prepare_rows_ref does.  A row with a non-finite sample is left as
+ * it is, as on the CPU path: its NaN or infinity reaches the encoder, the
+ * reconstruction error is NaN and so is the score. */
 static gint
 gst_vae_score_encode_cuda (GstVaeScore * self, const guint8 * data,
     gboolean in_dev, gsize k, const gchar ** what)
 {
   gpointer stream = self->cuda.stream;
-  gsize i, D = VAE_LATENT_DIMS, bytes = k * self->length * sizeof (gfloat);
+  gsize D = VAE_LATENT_DIMS, bytes = k * self->length * sizeof (gfloat);
   const gfloat *x = (const gfloat *) data;
   gint ret;
 
   *what = "allocating device memory";
   if ((ret = gst_vae_score_ensure_device (self, MAX (k, 1))) != ECG_CUDA_OK)
     return ret;
-  if (!in_dev || self->prepare) {
-    if (in_dev) {
-      if (!self->fixme_prepare)
-        GST_FIXME_OBJECT (self, "median removal has no CUDA kernel: the "
-            "rows are prepared on the host");
-      self->fixme_prepare = TRUE;
-      *what = "downloading the rows";
-      if ((ret = ecg_cuda_memcpy_d2h (self->rows, data, bytes, stream)) !=
-          ECG_CUDA_OK || (ret = ecg_cuda_stream_sync (stream)) != ECG_CUDA_OK)
-        return ret;
-    } else {
-      memcpy (self->rows, data, bytes);
-    }
-    for (i = 0; self->prepare && i < k; i++)
-      score_prepare_rows_ref (self->rows + i * self->length, 1, self->length);
+  if (!in_dev) {
+    /* the caller keeps @data mapped until the stream is synchronised */
     *what = "uploading the rows";
-    if ((ret = ecg_cuda_memcpy_h2d (self->d_rows, self->rows, bytes,
-                stream)) != ECG_CUDA_OK)
+    if ((ret = ecg_cuda_memcpy_h2d (self->d_rows, data, bytes, stream)) !=
+        ECG_CUDA_OK)
       return ret;
     x = self->d_rows;
+  } else if (self->prepare) {
+    *what = "copying the rows";
+    if ((ret = ecg_cuda_memcpy_d2d (self->d_rows, data, bytes, stream)) !=
+        ECG_CUDA_OK)
+      return ret;
+    x = self->d_rows;
+  }
+  if (self->prepare) {
+    *what = "score_prepare_rows_cuda";
+    if ((ret = score_prepare_rows_cuda (self->d_rows, k, self->length, NULL,
+                stream)) != SCORE_OK)
+      return ret;
   }
   *what = "vae_score_cuda";
   if ((ret = vae_score_cuda (self->d_params, x, k, self->d_mu,

@@ -117,6 +117,18 @@ int score_config_validate (const ScoreConfig * cfg);
  * give SCORE_ERR_NONFINITE (rows before the bad one are already done). */
 int score_prepare_rows_ref (float *rows, size_t n, size_t len);
 
+/* CUDA twin (kernels/score.cu; built with the meson option cuda): the same
+ * rows, bit for bit, from device memory at @rows, asynchronously on
+ * @stream (a cudaStream_t; NULL: the legacy default stream).  Unlike the
+ * reference it does not stop at a row with a non-finite sample: such a
+ * row is left as it is and the others are prepared, as when the reference
+ * is called row by row.  @nonfinite (device memory, n ints, nullable)
+ * gets 1 for each row left as it is, 0 for each prepared one.  Returns
+ * SCORE_OK, SCORE_ERR_INVALID_ARG (the reference's argument checks) or an
+ * ECG_CUDA_ERR_* status of cudadev.h (ecg_cuda_strerror () names it). */
+int score_prepare_rows_cuda (float *rows, size_t n, size_t len,
+    int *nonfinite, void *stream);
+
 /* Names the preprocessing for the model metadata: "median-removed" */
 const char *score_input_name (void);
 

@@ -414,10 +414,6 @@ main (int argc, char **argv)
   check (staged == staged0 && staged == 0, "cuda: the allocator's "
       "staging-copies stayed 0 (now %" G_GUINT64_FORMAT ")", staged);
   compare (&cuda, &cpu);
-  printf ("# note: the default model takes median-removed rows; until "
-      "kernels/score has a CUDA twin of score_prepare_rows_ref, vaescore "
-      "copies the rows to the host for it (explicitly, not counted as "
-      "staging)\n");
 
   /* system memory on some links: the upload and download paths */
   staged0 = staging_copies ();
