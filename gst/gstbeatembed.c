@@ -659,30 +659,16 @@ gst_beat_embed_cuda_alloc (GstBeatEmbed * self)
   return TRUE;
 }
 
-/* Appends channel 0 of @input (CUDA memory: device to device; system
- * memory: uploaded) to the device ring */
+/* Appends @n samples of channel 0 at @src (@dev: a device pointer, copied
+ * device to device; else host memory, uploaded) to the device ring, on the
+ * element's stream */
 static gboolean
-gst_beat_embed_hist_write_cuda (GstBeatEmbed * self, GstBuffer * input)
+gst_beat_embed_hist_write_cuda (GstBeatEmbed * self, const gfloat * src,
+    gsize n, gboolean dev)
 {
-  gboolean dev = ecg_buffer_is_cuda (input);
-  GstAudioMeta *ameta = gst_buffer_get_audio_meta (input);
-  gsize n, plane0 = 0, pos, first;
-  const gfloat *src;
-  GstMapInfo map;
+  gsize pos, first;
   gint ret1, ret2;
 
-  if (!gst_buffer_map (input, &map, GST_MAP_READ | (dev ? ECG_MAP_CUDA : 0)))
-    return FALSE;
-  n = map.size / (2 * sizeof (gfloat));
-  if (ameta) {
-    n = ameta->samples;
-    plane0 = ameta->offsets ? ameta->offsets[0] : 0;
-  }
-  if (plane0 + n * sizeof (gfloat) > map.size) {
-    gst_buffer_unmap (input, &map);
-    return FALSE;
-  }
-  src = (const gfloat *) (map.data + plane0);
   if (n > self->hist_size) {
     self->hist_end += n - self->hist_size;
     src += n - self->hist_size;
@@ -703,10 +689,6 @@ gst_beat_embed_hist_write_cuda (GstBeatEmbed * self, GstBuffer * input)
   }
   gst_beat_embed_cuda_ok (self, ret1, "writing the ring");
   gst_beat_embed_cuda_ok (self, ret2, "writing the ring");
-  /* the input may be reused once we return */
-  gst_beat_embed_cuda_ok (self, ecg_cuda_stream_sync (self->cuda.stream),
-      "cudaStreamSynchronize");
-  gst_buffer_unmap (input, &map);
   self->hist_end += n;
   return TRUE;
 }
@@ -883,13 +865,42 @@ gst_beat_embed_open (GstBeatEmbed * self, const EcgGate * g)
   gst_beat_embed_fill_open (self);
 }
 
+/* Closes and opens beats at the gates of @meta from index @i on: with
+ * @written_only, only those whose first sample is in the ring already (the
+ * rest wait for more samples); otherwise all, skipping any beyond the
+ * signal.  Returns the index of the first gate not taken. */
+static guint
+gst_beat_embed_take_gates (GstBeatEmbed * self, const EcgGateMeta * meta,
+    guint i, gboolean written_only)
+{
+  for (; meta && i < meta->n_gates; i++) {
+    const EcgGate *g = &meta->gates[i];
+
+    if (written_only && g->gate >= self->hist_end)
+      break;
+    if (g->gate > self->hist_end) {
+      GST_WARNING_OBJECT (self, "gate at %" G_GUINT64_FORMAT " lies beyond "
+          "the signal (%" G_GUINT64_FORMAT "); skipped", g->gate,
+          self->hist_end);
+      continue;
+    }
+    if (self->have_open) {
+      if (g->gate <= self->open.start)
+        continue;
+      gst_beat_embed_close (self, g->gate, 0);
+    }
+    gst_beat_embed_open (self, g);
+  }
+  return i;
+}
+
 static GstFlowReturn
 gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
     gboolean is_discont, GstBuffer * input)
 {
   GstBeatEmbed *self = GST_BEAT_EMBED (trans);
   EcgGateMeta *meta;
-  guint i;
+  guint gi = 0;
 
   if (!self->hist)
     goto not_negotiated;
@@ -920,38 +931,52 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
     self->started = TRUE;
   }
 
-  if (gst_buffer_get_size (input) > 0 &&
-      ecg_cuda_context_active (&self->cuda)) {
-    if (!gst_beat_embed_hist_write_cuda (self, input))
-      goto map_failed;
-    gst_beat_embed_fill_open (self);
-  } else if (gst_buffer_get_size (input) > 0) {
-    GstAudioBuffer abuf;
-
-    if (!gst_audio_buffer_map (&abuf, &self->info, input, GST_MAP_READ))
-      goto map_failed;
-    gst_beat_embed_hist_write (self, abuf.planes[0], abuf.n_samples);
-    gst_audio_buffer_unmap (&abuf);
-    gst_beat_embed_fill_open (self);
-  }
-
   meta = ecg_buffer_get_gate_meta (input);
-  for (i = 0; meta && i < meta->n_gates; i++) {
-    const EcgGate *g = &meta->gates[i];
+  if (gst_buffer_get_size (input) > 0) {
+    gboolean on_cuda = ecg_cuda_context_active (&self->cuda);
+    gboolean dev = on_cuda && ecg_buffer_is_cuda (input);
+    GstAudioMeta *ameta = gst_buffer_get_audio_meta (input);
+    GstMapInfo map;
+    gsize n, plane0 = 0, done, chunk;
+    const gfloat *src;
 
-    if (g->gate > self->hist_end) {
-      GST_WARNING_OBJECT (self, "gate at %" G_GUINT64_FORMAT " lies beyond "
-          "the signal (%" G_GUINT64_FORMAT "); skipped", g->gate,
-          self->hist_end);
-      continue;
+    if (!gst_buffer_map (input, &map, GST_MAP_READ | (dev ? ECG_MAP_CUDA :
+                0)))
+      goto map_failed;
+    n = map.size / (2 * sizeof (gfloat));
+    if (ameta) {
+      n = ameta->samples;
+      plane0 = ameta->offsets ? ameta->offsets[0] : 0;
     }
-    if (self->have_open) {
-      if (g->gate <= self->open.start)
-        continue;
-      gst_beat_embed_close (self, g->gate, 0);
+    if (plane0 + n * sizeof (gfloat) > map.size) {
+      gst_buffer_unmap (input, &map);
+      goto map_failed;
     }
-    gst_beat_embed_open (self, g);
+    src = (const gfloat *) (map.data + plane0);
+
+    /* Gates on samples already in the ring first (the detector reports
+     * them late), then the samples in pieces that the ring holds with a row
+     * to spare, each followed by the gates it reaches: a buffer longer than
+     * the ring loses no beat. */
+    gi = gst_beat_embed_take_gates (self, meta, gi, TRUE);
+    chunk = self->hist_size - self->row_len;
+    for (done = 0; done < n; done += chunk) {
+      gsize m = MIN (chunk, n - done);
+
+      if (on_cuda)
+        gst_beat_embed_hist_write_cuda (self, src + done, m, dev);
+      else
+        gst_beat_embed_hist_write (self, src + done, m);
+      gst_beat_embed_fill_open (self);
+      gi = gst_beat_embed_take_gates (self, meta, gi, TRUE);
+    }
+    /* the input may be reused once we return */
+    if (on_cuda)
+      gst_beat_embed_cuda_ok (self, ecg_cuda_stream_sync (self->cuda.stream),
+          "cudaStreamSynchronize");
+    gst_buffer_unmap (input, &map);
   }
+  gst_beat_embed_take_gates (self, meta, gi, FALSE);
 
   /* a finished beat waits at most max-latency for its batch */
   if (self->n_out > 0) {

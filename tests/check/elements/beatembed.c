@@ -563,6 +563,47 @@ GST_START_TEST (test_latency)
 
 GST_END_TEST;
 
+/* ---- buffers longer than the ring ---- */
+
+/* beatembed keeps ten seconds of signal; a buffer of 35 s (and gates that
+ * arrive with it, some late) must still give every beat, with the rows
+ * equal to the signal. */
+GST_START_TEST (test_long_buffers)
+{
+  const gsize n = 35 * RATE + 500;
+  const gsize blocks[] = { n, 12 * RATE, 10 * RATE + 7 };
+  gfloat *x = ramp (n);
+  guint n_gates = 0, k;
+  EcgGate *gates = g_new (EcgGate, n / 50);
+  GArray *want;
+  gsize i;
+
+  for (i = 30; i + 80 < n; i += 57 + (i % 7) * 3) {
+    gates[n_gates].gate = i;
+    gates[n_gates].rpeak = i + 10;
+    n_gates++;
+  }
+  want = expected_beats (gates, n_gates, n, 40, 100, 64, FALSE);
+  for (k = 0; k < G_N_ELEMENTS (blocks); k++) {
+    Props p = base_props;
+    GstHarness *h = make_harness (&p, RATE);
+    Out o;
+
+    out_init (&o);
+    /* gates 1.5 s late, as a detector's look-ahead makes them */
+    push_signal (h, x, n, 0, RATE, gates, n_gates, blocks[k], 1500, TRUE, &o,
+        p.length);
+    assert_beats (&o, want, x, 0, p.length, "long buffers");
+    out_clear (&o);
+    gst_harness_teardown (h);
+  }
+  g_array_unref (want);
+  g_free (gates);
+  g_free (x);
+}
+
+GST_END_TEST;
+
 /* ---- resets ---- */
 
 /* After a flush the open beat and unsent rows are gone; after a DISCONT to
@@ -829,6 +870,7 @@ beatembed_suite (void)
   tcase_add_test (tc, test_reset);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_bounded_memory);
+  tcase_add_test (tc, test_long_buffers);
   tcase_add_test (tc, test_chain_seed);
   return s;
 }
