@@ -78,9 +78,9 @@ if [ -f "$bl/seed_gpu_bench.py" ]; then
     for run in 1 2 3; do
       t0=$(date +%s.%N)
       gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv backend=$backend \
-        buffer-time=60000000 ! rickerconv backend=$backend \
+        buffer-time=600000000 ! rickerconv backend=$backend \
         ! nmsgate backend=$backend ! beatembed backend=$backend \
-        beats-per-buffer=4096 max-latency=60000 ! vaescore backend=$backend \
+        beats-per-buffer=4096 max-latency=600000 ! vaescore backend=$backend \
         ! fakesink > "$out/gst-$backend.txt" 2>&1 || status=1
       t1=$(date +%s.%N)
       echo "gst-launch CSV -> scores, backend=$backend, run $run: $(awk \
@@ -89,8 +89,16 @@ if [ -f "$bl/seed_gpu_bench.py" ]; then
   done | tee "$out/gst-speed.txt"
   for backend in cpu cuda; do
     t0=$(date +%s.%N)
+    gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv backend=$backend \
+      buffer-time=600000000 ! fakesink
+    t1=$(date +%s.%N)
+    echo "gst-launch CSV parsing alone, backend=$backend: $(awk \
+      "BEGIN { printf \"%.3f\", $t1 - $t0 }") s"
+  done | tee -a "$out/gst-speed.txt"
+  for backend in cpu cuda; do
+    t0=$(date +%s.%N)
     GST_DEBUG=vaetrain:4 gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv \
-      backend=$backend buffer-time=60000000 ! rickerconv backend=$backend \
+      backend=$backend buffer-time=600000000 ! rickerconv backend=$backend \
       ! nmsgate backend=$backend ! beatembed backend=$backend \
       beats-per-buffer=4096 ! vaetrain backend=$backend epochs=30 \
       location=/tmp/m-$backend.safetensors > "$out/train-$backend.txt" 2>&1 \
@@ -98,7 +106,8 @@ if [ -f "$bl/seed_gpu_bench.py" ]; then
     t1=$(date +%s.%N)
     echo "gst-launch CSV -> trained model, backend=$backend: $(awk \
       "BEGIN { printf \"%.3f\", $t1 - $t0 }") s; $(grep -c 'epoch' \
-      "$out/train-$backend.txt") epoch lines, last: $(grep 'epoch' \
+      "$out/train-$backend.txt") epoch lines, $(grep -o 'training on [0-9]* beats' \
+      "$out/train-$backend.txt"), last: $(grep 'epoch' \
       "$out/train-$backend.txt" | tail -n 1 | sed 's/.*epoch/epoch/')"
   done | tee -a "$out/gst-speed.txt"
 fi
