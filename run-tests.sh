@@ -4,6 +4,8 @@
 set -eu
 cd "$(dirname "$0")"
 ./tools/setup.sh
+# house style (STYLE.md 5): the C files are as GNU indent leaves them
+./tools/indent.sh --check
 meson test -C build --print-errorlogs --num-processes 2
 # csvparse is left out: valgrind computes x87 long double arithmetic in
 # double precision, so the parser's exact fast path cannot be checked there

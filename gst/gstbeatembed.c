@@ -492,8 +492,7 @@ gst_beat_embed_transform_caps (GstBaseTransform * trans,
     if (rate)
       gst_structure_set_value (s, "rate", rate);
     else
-      gst_structure_set (s, "rate", GST_TYPE_INT_RANGE, 1, ECG_MAX_RATE,
-          NULL);
+      gst_structure_set (s, "rate", GST_TYPE_INT_RANGE, 1, ECG_MAX_RATE, NULL);
     gst_caps_append_structure (res, s);
   }
 
@@ -940,8 +939,7 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
     gsize n, plane0 = 0, done, chunk;
     const gfloat *src;
 
-    if (!gst_buffer_map (input, &map, GST_MAP_READ | (dev ? ECG_MAP_CUDA :
-                0)))
+    if (!gst_buffer_map (input, &map, GST_MAP_READ | (dev ? ECG_MAP_CUDA : 0)))
       goto map_failed;
     n = map.size / (2 * sizeof (gfloat));
     if (ameta) {

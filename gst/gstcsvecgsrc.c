@@ -128,7 +128,7 @@ struct _GstCsvEcgSrc
   guint64 file_size;
   GstPoll *poll;
   GstPollFD pollfd;
-  gchar *col_req;                /* the column property, as given */
+  gchar *col_req;               /* the column property, as given */
   gint col;
   gint n_cols;
   gint out_rate;
@@ -871,8 +871,7 @@ no_header:
 
 /* A bad row: hold the last good value, warn, count; fail past max-errors. */
 static gboolean
-gst_csv_ecg_src_bad_row (GstCsvEcgSrc * self, const gchar * what,
-    gfloat * out)
+gst_csv_ecg_src_bad_row (GstCsvEcgSrc * self, const gchar * what, gfloat * out)
 {
   guint64 n;
 

@@ -649,8 +649,7 @@ gst_latent_sink_plot (GstLatentSink * self)
     cairo_stroke (cr);
     cairo_set_source_rgb (cr, 0.8, 0, 0);
     for (j = 0; j < s->len; j++) {
-      gdouble px = PW + 20 + (gdouble) j / MAX (1, s->len - 1) *
-          (W - PW - 40);
+      gdouble px = PW + 20 + (gdouble) j / MAX (1, s->len - 1) * (W - PW - 40);
       gdouble py = top + h - (s->row[j] - lo) / (hi - lo) * (h - 16) - 2;
 
       if (j == 0)
@@ -709,8 +708,7 @@ gst_latent_sink_post_summary (GstLatentSink * self, GstClockTime end)
 /* %g is locale-dependent; g_ascii_formatd is not.  JSON has no NaN or
  * infinity (vaescore scores a row with a non-finite sample NaN): null. */
 static const gchar *
-gst_latent_sink_num (GstLatentSink * self, gchar * buf, gsize size,
-    gdouble v)
+gst_latent_sink_num (GstLatentSink * self, gchar * buf, gsize size, gdouble v)
 {
   if (self->json && !isfinite (v))
     return "null";
@@ -921,8 +919,7 @@ gst_latent_sink_stop (GstBaseSink * sink)
   if (self->out) {
     if (fclose (self->out) != 0) {
       GST_ELEMENT_ERROR (self, RESOURCE, CLOSE,
-          ("Could not close file \"%s\".", self->out_path),
-          GST_ERROR_SYSTEM);
+          ("Could not close file \"%s\".", self->out_path), GST_ERROR_SYSTEM);
       ok = FALSE;
     }
     self->out = NULL;

@@ -106,8 +106,7 @@ ecg_vae_model_load (const gchar * path, GError ** error)
     return NULL;
   }
 
-  st = safetensors_read_lightvae (path, m->params, &f, detail,
-      sizeof (detail));
+  st = safetensors_read_lightvae (path, m->params, &f, detail, sizeof (detail));
   if (st != SAFETENSORS_OK) {
     g_set_error (error, ECG_VAE_MODEL_ERROR,
         st == SAFETENSORS_ERR_IO ? ECG_VAE_MODEL_ERROR_OPEN :
@@ -236,8 +235,7 @@ ecg_vae_model_post_error (GstElement * element, const gchar * path,
       break;
     case ECG_VAE_MODEL_ERROR_WRITE:
       GST_ELEMENT_ERROR (element, RESOURCE, OPEN_WRITE,
-          ("Could not write model file \"%s\".", path),
-          ("%s", error->message));
+          ("Could not write model file \"%s\".", path), ("%s", error->message));
       break;
     case ECG_VAE_MODEL_ERROR_CORRUPT:
       GST_ELEMENT_ERROR (element, LIBRARY, SETTINGS,

@@ -465,8 +465,7 @@ gst_vae_score_transform_caps (GstBaseTransform * trans,
     if (rate)
       gst_structure_set_value (s, "rate", rate);
     else
-      gst_structure_set (s, "rate", GST_TYPE_INT_RANGE, 1, ECG_MAX_RATE,
-          NULL);
+      gst_structure_set (s, "rate", GST_TYPE_INT_RANGE, 1, ECG_MAX_RATE, NULL);
     gst_caps_append_structure (res, s);
   }
   res = ecg_transform_caps_memory (res,
@@ -702,8 +701,7 @@ gst_vae_score_encode_cuda (GstVaeScore * self, const guint8 * data,
 }
 
 static void
-gst_vae_score_post_outlier (GstVaeScore * self, const EcgBeat * b,
-    gfloat score)
+gst_vae_score_post_outlier (GstVaeScore * self, const EcgBeat * b, gfloat score)
 {
   GstStructure *s;
 

@@ -130,8 +130,7 @@ static void gst_vae_train_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static gboolean gst_vae_train_start (GstBaseSink * sink);
 static gboolean gst_vae_train_set_caps (GstBaseSink * sink, GstCaps * caps);
-static GstFlowReturn gst_vae_train_render (GstBaseSink * sink,
-    GstBuffer * buf);
+static GstFlowReturn gst_vae_train_render (GstBaseSink * sink, GstBuffer * buf);
 static gboolean gst_vae_train_event (GstBaseSink * sink, GstEvent * event);
 static gboolean gst_vae_train_stop (GstBaseSink * sink);
 
@@ -232,8 +231,7 @@ gst_vae_train_class_init (GstVaeTrainClass * klass)
   sink_class->event = GST_DEBUG_FUNCPTR (gst_vae_train_event);
   sink_class->stop = GST_DEBUG_FUNCPTR (gst_vae_train_stop);
 
-  GST_DEBUG_CATEGORY_INIT (gst_vae_train_debug, "vaetrain", 0,
-      "VAE trainer");
+  GST_DEBUG_CATEGORY_INIT (gst_vae_train_debug, "vaetrain", 0, "VAE trainer");
   gst_type_mark_as_plugin_api (GST_TYPE_ECG_BACKEND, 0);
 }
 
@@ -676,8 +674,7 @@ vae_train_device_setup (VaeTrainDevice * d, gint device, gpointer stream,
       (ret = ecg_cuda_malloc (device, vae_train_cuda_workspace_size (n_train,
                   batch), &d->ws)) != ECG_CUDA_OK)
     return ret;
-  d->host_ws = g_malloc (MAX (vae_train_cuda_host_workspace_size (n_train),
-          1));
+  d->host_ws = g_malloc (MAX (vae_train_cuda_host_workspace_size (n_train), 1));
   if ((ret = ecg_cuda_memcpy_h2d (d->rows, rows, n * length * sizeof (gfloat),
               stream)) != ECG_CUDA_OK ||
       (ret = ecg_cuda_memcpy_h2d (d->params, ts->params, P, stream)) !=
@@ -874,8 +871,7 @@ gst_vae_train_finish (GstVaeTrain * self)
     goto done;
   }
   GST_INFO_OBJECT (self, "wrote %s", location);
-  if (plot_location && !gst_vae_train_plot (self, model->params,
-          plot_location))
+  if (plot_location && !gst_vae_train_plot (self, model->params, plot_location))
     goto done;
   ok = TRUE;
 

@@ -104,8 +104,7 @@ append_bytes (GArray * arr, GstBuffer * buf)
   if (size == 0)
     return TRUE;
   g_array_set_size (arr, old + size / sizeof (gfloat));
-  mem = gst_buffer_n_memory (buf) == 1 ? gst_buffer_peek_memory (buf, 0) :
-      NULL;
+  mem = gst_buffer_n_memory (buf) == 1 ? gst_buffer_peek_memory (buf, 0) : NULL;
   if (is_cuda_memory (mem)) {
     if (!gst_memory_map (mem, &map, GST_MAP_READ | ECG_MAP_CUDA))
       return FALSE;
@@ -133,8 +132,7 @@ probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   /* nmsgate sends its held gates on an empty buffer: no memory at all */
   if (gst_buffer_get_size (buf) == 0)
     run->empty[p]++;
-  mem = gst_buffer_n_memory (buf) > 0 ? gst_buffer_peek_memory (buf, 0) :
-      NULL;
+  mem = gst_buffer_n_memory (buf) > 0 ? gst_buffer_peek_memory (buf, 0) : NULL;
   if (is_cuda_memory (mem))
     run->cuda_buffers[p]++;
   if (!run->caps[p]) {
@@ -210,8 +208,7 @@ run_pipeline (Run * run, const gchar * desc)
   }
 
   bus = gst_element_get_bus (p);
-  if (gst_element_set_state (p, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state (p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE) {
     msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
         GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
     if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
@@ -333,8 +330,7 @@ compare (const Run * run, const Run * ref)
 
     for (d = 0; d < 2 * D; d++)
       ok &= close_to (a[d], b[d], 1e-4, 1e-3);
-    ok &= close_to (a[ECG_SCORE_ERROR (D)], b[ECG_SCORE_ERROR (D)], 1e-4,
-        1e-3);
+    ok &= close_to (a[ECG_SCORE_ERROR (D)], b[ECG_SCORE_ERROR (D)], 1e-4, 1e-3);
     score_close = close_to (a[ECG_SCORE_SCORE (D)], b[ECG_SCORE_SCORE (D)],
         1e-3, 1e-3);
     ok &= score_close;
@@ -407,8 +403,7 @@ main (int argc, char **argv)
     check (cuda.buffers[i] > 0 &&
         cuda.cuda_buffers[i] == cuda.buffers[i] - cuda.empty[i],
         "cuda: all %u non-empty buffers out of %s are CUDA memory (%u are)",
-        cuda.buffers[i] - cuda.empty[i], point_names[i],
-        cuda.cuda_buffers[i]);
+        cuda.buffers[i] - cuda.empty[i], point_names[i], cuda.cuda_buffers[i]);
   }
   staged = staging_copies ();
   check (staged == staged0 && staged == 0, "cuda: the allocator's "

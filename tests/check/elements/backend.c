@@ -45,8 +45,7 @@ GST_START_TEST (test_properties)
 
     fail_unless (e != NULL, "no element %s", elements[i]);
     b = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "backend");
-    d = g_object_class_find_property (G_OBJECT_GET_CLASS (e),
-        "cuda-device-id");
+    d = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "cuda-device-id");
     fail_unless (b != NULL && d != NULL, "%s lacks backend/cuda-device-id",
         elements[i]);
     fail_unless (G_IS_PARAM_SPEC_ENUM (b));
