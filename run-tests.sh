@@ -12,4 +12,4 @@ meson test -C build --print-errorlogs --num-processes 2
 meson test -C build --setup valgrind --print-errorlogs --num-processes 2 \
   kernel-ricker kernel-beat kernel-nms kernel-score kernel-vae \
   element-csvecgsrc element-rickerconv element-nmsgate element-beatembed \
-  element-vaescore element-vaetrain element-latentsink
+  element-vaescore element-vaetrain element-latentsink element-backend dlpack
