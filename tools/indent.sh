@@ -15,8 +15,10 @@ flags="--braces-on-if-line --case-brace-indentation0 --case-indentation2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bad=0
-for f in $(git ls-files 'gst/*.c' 'kernels/*.c' 'tools/*.c' 'tests/check/*.c' \
-    'tests/check/*/*.c'); do
+files=$(find gst kernels tools tests/check tests/gpu -name '*.c' \
+    -not -path '*-research/*' | sort)
+[ -n "$files" ] || { echo "no C files found"; exit 1; }
+for f in $files; do
   cp "$f" "$tmp/f.c"
   # shellcheck disable=SC2086
   indent $flags "$tmp/f.c" -o "$tmp/g.c" && indent $flags "$tmp/g.c" -o "$tmp/f.c"
