@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")"
 ./tools/setup.sh
-# house style (STYLE.md 5): the C files are as GNU indent leaves them
+# house style: the C files are as GNU indent (gst options) leaves them
 ./tools/indent.sh --check
 meson test -C build --print-errorlogs --num-processes 2
 # csvparse is left out: valgrind computes x87 long double arithmetic in

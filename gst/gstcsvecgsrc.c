@@ -239,7 +239,8 @@ gst_csv_ecg_src_class_init (GstCsvEcgSrcClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_RATE,
       g_param_spec_int ("rate", "Rate",
-          "Sample rate of the recording in Hz (1 to 100000)", 0, G_MAXINT,
+          "Sample rate of the recording in Hz (1 to 100000; other values "
+          "fail at start with a bus error)", 0, G_MAXINT,
           DEFAULT_RATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -1129,6 +1130,7 @@ gst_csv_ecg_src_create_cuda (GstCsvEcgSrc * self, GstBuffer ** buf)
     return gst_csv_ecg_src_at_end (self);
 
   what = "cudaMalloc";
+  ret = ECG_CUDA_ERR_RUNTIME;
   out = gst_buffer_new_allocate (self->cuda.allocator, size, NULL);
   if (!out)
     goto cuda_failed;

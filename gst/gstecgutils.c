@@ -269,24 +269,9 @@ ecg_cuda_route_log (void)
   ecg_cuda_set_log_func (ecg_cuda_log_to_gst, NULL);
 }
 
-/**
- * ecg_cuda_context_open:
- * @ctx: (out caller-allocates): the GPU state to fill
- * @element: the element, for errors
- * @backend: the "backend" property
- * @device_id: the "cuda-device-id" property (-1 = automatic)
- *
- * Resolves the backend in start (): cpu, or auto without a device, leaves
- * @ctx inactive (the CPU path); otherwise selects the device, creates the
- * element's stream and takes the device's allocator.  Posts one error
- * (RESOURCE/NOT_FOUND when backend=cuda finds no device, LIBRARY/INIT when
- * the CUDA runtime fails) and returns FALSE on failure.
- *
- * Returns: whether the element can start
- */
 /* backend=auto follows the environment variable ECG_BACKEND when it says
  * "cpu" or "cuda" (test and deployment set-ups force one path that way,
- * the way STYLE.md's CI forces the CPU); an explicit backend wins. */
+ * as the CPU tests do); an explicit backend wins. */
 static GstEcgBackend
 ecg_backend_effective (GstEcgBackend backend)
 {
@@ -302,6 +287,21 @@ ecg_backend_effective (GstEcgBackend backend)
   return backend;
 }
 
+/**
+ * ecg_cuda_context_open:
+ * @ctx: (out caller-allocates): the GPU state to fill
+ * @element: the element, for errors
+ * @backend: the "backend" property
+ * @device_id: the "cuda-device-id" property (-1 = automatic)
+ *
+ * Resolves the backend in start (): cpu, or auto without a device, leaves
+ * @ctx inactive (the CPU path); otherwise selects the device, creates the
+ * element's stream and takes the device's allocator.  Posts one error
+ * (RESOURCE/NOT_FOUND when backend=cuda finds no device, LIBRARY/INIT when
+ * the CUDA runtime fails) and returns FALSE on failure.
+ *
+ * Returns: whether the element can start
+ */
 gboolean
 ecg_cuda_context_open (EcgCudaContext * ctx, GstElement * element,
     GstEcgBackend backend, gint device_id)

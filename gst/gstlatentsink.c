@@ -120,6 +120,8 @@ struct _GstLatentSink
   guint32 rng;
   Strip strips[N_STRIPS];
   gfloat threshold_seen;        /* lowest score flagged as outlier */
+  GstClockTime plot_step;       /* the intervals, copied in start() */
+  GstClockTime summary_step;
   GstClockTime next_plot;
   GstClockTime next_summary;
   GstClockTime last_time;       /* start of the last beat */
@@ -396,6 +398,8 @@ gst_latent_sink_start (GstBaseSink * sink)
   self->rng = 0x9e3779b9u;
   gst_latent_sink_clear_strips (self);
   self->threshold_seen = G_MAXFLOAT;
+  self->plot_step = (GstClockTime) (plot_iv * GST_SECOND);
+  self->summary_step = (GstClockTime) (sum_iv * GST_SECOND);
   self->next_plot = plot_iv > 0 ? (GstClockTime) (plot_iv * GST_SECOND) :
       GST_CLOCK_TIME_NONE;
   self->next_summary = sum_iv > 0 ? (GstClockTime) (sum_iv * GST_SECOND) :
@@ -818,8 +822,7 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
     while (GST_CLOCK_TIME_IS_VALID (self->next_summary) &&
         t >= self->next_summary) {
       gst_latent_sink_post_summary (self, self->next_summary);
-      self->next_summary += (GstClockTime) (self->summary_interval *
-          GST_SECOND);
+      self->next_summary += self->summary_step;
     }
     self->iv_beats++;
     self->total_beats++;
@@ -848,7 +851,7 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
   if (GST_CLOCK_TIME_IS_VALID (self->next_plot) &&
       self->last_time >= self->next_plot) {
     while (self->next_plot <= self->last_time)
-      self->next_plot += (GstClockTime) (self->plot_interval * GST_SECOND);
+      self->next_plot += self->plot_step;
     if (!gst_latent_sink_plot (self))
       return GST_FLOW_ERROR;
   }
@@ -899,11 +902,22 @@ gst_latent_sink_event (GstBaseSink * sink, GstEvent * event)
   GstLatentSink *self = GST_LATENT_SINK (sink);
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->points) {
-    if (self->out && fflush (self->out) != 0)
-      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-          ("Could not write to file \"%s\".", self->out_path),
-          GST_ERROR_SYSTEM);
-    gst_latent_sink_plot (self);
+    /* one error at most: the table first, then the plot */
+    if (self->out && fflush (self->out) != 0) {
+      if (errno == ENOSPC)
+        GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, (NULL),
+            ("writing %s: %s", self->out_path, g_strerror (errno)));
+      else
+        GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+            ("Could not write to file \"%s\".", self->out_path),
+            GST_ERROR_SYSTEM);
+      gst_event_unref (event);
+      return FALSE;
+    }
+    if (!gst_latent_sink_plot (self)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
     gst_latent_sink_post_summary (self, self->last_end);
   }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);

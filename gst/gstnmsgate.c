@@ -86,6 +86,7 @@ struct _GstNmsGate
   gdouble threshold;
   gdouble refractory_ms;
   guint64 n_gates;              /* read-only statistic */
+  GstClockTime latency;         /* the detector's look-ahead, or NONE */
 
   /* negotiated and streaming state, streaming thread */
   GstAudioInfo info;
@@ -232,6 +233,7 @@ gst_nms_gate_init (GstNmsGate * self)
   self->threshold = DEFAULT_THRESHOLD;
   self->refractory_ms = DEFAULT_REFRACTORY;
   self->n_gates = 0;
+  self->latency = GST_CLOCK_TIME_NONE;
   self->detector = NULL;
   self->gates = NULL;
   self->gates_capacity = 0;
@@ -364,10 +366,18 @@ gst_nms_gate_set_caps (GstBaseTransform * trans, GstCaps * incaps,
         cfg.window, rate);
     return FALSE;
   }
+  /* what the old detector still held belongs to the old caps' samples */
+  if (self->detector)
+    gst_nms_gate_drain (self);
   g_clear_pointer (&self->detector, nms_detector_free);
   self->detector = det;
   self->d_prepared = FALSE;
   self->need_reset = TRUE;
+  /* for the latency query, which comes from other threads */
+  GST_OBJECT_LOCK (self);
+  self->latency = gst_util_uint64_scale_int (nms_detector_latency (det),
+      GST_SECOND, rate);
+  GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "window %d samples, threshold %g, latency %"
       G_GUINT64_FORMAT " samples", cfg.window, cfg.threshold,
       nms_detector_latency (det));
@@ -388,13 +398,16 @@ gst_nms_gate_query (GstBaseTransform * trans, GstPadDirection direction,
    * detector's look-ahead; report that as the element's latency so live
    * pipelines leave room for it downstream. */
   if (res && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY &&
-      direction == GST_PAD_SRC && self->detector) {
+      direction == GST_PAD_SRC) {
     gboolean live;
     GstClockTime min, max, lat;
 
+    GST_OBJECT_LOCK (self);
+    lat = self->latency;
+    GST_OBJECT_UNLOCK (self);
+    if (!GST_CLOCK_TIME_IS_VALID (lat))
+      return res;
     gst_query_parse_latency (query, &live, &min, &max);
-    lat = gst_util_uint64_scale_int (nms_detector_latency (self->detector),
-        GST_SECOND, GST_AUDIO_INFO_RATE (&self->info));
     min += lat;
     if (GST_CLOCK_TIME_IS_VALID (max))
       max += lat;
@@ -623,5 +636,8 @@ gst_nms_gate_stop (GstBaseTransform * trans)
   ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_clear_pointer (&self->gates, g_free);
   self->gates_capacity = 0;
+  GST_OBJECT_LOCK (self);
+  self->latency = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }

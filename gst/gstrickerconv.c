@@ -30,7 +30,7 @@
  * gst-launch-1.0 csvecgsrc location=rec.csv ! rickerconv ! nmsgate ! beatembed ! fakesink
  * ]| Finds the beats of a 250 Hz recording.
  * |[
- * gst-launch-1.0 csvecgsrc location=rec.csv rate=360 ! audioresample ! audio/x-raw,rate=250 ! rickerconv width=100 ! wavenc ! filesink location=response.wav
+ * gst-launch-1.0 csvecgsrc location=rec.csv rate=360 ! audioresample ! audio/x-raw,rate=250 ! rickerconv width=100 ! audioconvert ! wavenc ! filesink location=response.wav
  * ]| Writes the signal and a 100 ms wavelet response as a stereo WAV file.
  */
 #ifdef HAVE_CONFIG_H

@@ -217,7 +217,7 @@ ecg_vae_model_save (const EcgVaeModel * model, const gchar * path,
  * @path: the model file
  * @error: what ecg_vae_model_load () or _save () said
  *
- * Posts the one bus error that matches @error (STYLE.md section 6).
+ * Posts the one bus error that matches @error (docs/elements.md tables).
  */
 void
 ecg_vae_model_post_error (GstElement * element, const gchar * path,

@@ -167,23 +167,45 @@ gst_vae_train_class_init (GstVaeTrainClass * klass)
           DEFAULT_PLOT_LOCATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstVaeTrain:epochs:
+   *
+   * Passes over the training beats (the seed: 30).
+   */
   g_object_class_install_property (gobject_class, PROP_EPOCHS,
       g_param_spec_uint ("epochs", "Epochs", "Passes over the training beats",
           1, 100000, DEFAULT_EPOCHS, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstVaeTrain:batch-size:
+   *
+   * Beats per Adam step (the seed: 1024); the last step of an epoch takes
+   * what is left.
+   */
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
       g_param_spec_uint ("batch-size", "Batch size",
           "Beats per optimiser step", 1, 1048576, DEFAULT_BATCH_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstVaeTrain:learning-rate:
+   *
+   * Adam's step size (the seed: 1e-3; betas 0.9 and 0.999, eps 1e-8).
+   */
   g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
       g_param_spec_double ("learning-rate", "Learning rate",
           "Adam step size", 1e-9, 10.0, DEFAULT_LEARNING_RATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstVaeTrain:seed:
+   *
+   * Seed of the initial weights, the train/calibration split, the shuffles
+   * and the sampling noise: the same beats and seed give the same model.
+   */
   g_object_class_install_property (gobject_class, PROP_SEED,
       g_param_spec_uint64 ("seed", "Seed",
           "Seed of the initial weights, the split, the shuffles and the "
@@ -191,6 +213,12 @@ gst_vae_train_class_init (GstVaeTrainClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstVaeTrain:train-fraction:
+   *
+   * Share of the beats that train the network (the seed: 0.75); the rest,
+   * at least two, calibrate the outlier score.
+   */
   g_object_class_install_property (gobject_class, PROP_TRAIN_FRACTION,
       g_param_spec_double ("train-fraction", "Train fraction",
           "Share of the beats that train the network; the rest calibrate "
@@ -198,6 +226,12 @@ gst_vae_train_class_init (GstVaeTrainClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstVaeTrain:max-beats:
+   *
+   * Most beats kept; beyond, a uniform random sample of the stream is kept,
+   * so memory stays bounded.
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_BEATS,
       g_param_spec_uint ("max-beats", "Max beats",
           "Most beats kept for training (a uniform sample beyond)", 16,

@@ -1,6 +1,6 @@
 /* CSV parsing kernel for ECG recordings.
  *
- * Plain C99 (libc only), no GLib types: see STYLE.md section 4.  The CPU
+ * Plain C99 (libc only), no GLib types.  The CPU
  * implementation lives in csvparse_ref.c; parsing text has no CUDA twin.
  *
  * Format accepted:

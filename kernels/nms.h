@@ -2,7 +2,7 @@
 /*
  * nms: streaming beat gating on the Ricker-wavelet response of an ECG.
  *
- * Pure C99 compute core of the nmsgate element (DESIGN.md section 2). The
+ * Pure C99 compute core of the nmsgate element (docs/nmsgate.md). The
  * detector takes blocks of raw samples x (mV) and of the causal Ricker
  * response y, and reports gates: the start sample of each beat window and
  * the estimated R-peak sample. Sample indices are absolute and continue

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Formats the project's C files with GNU indent in the house style
-# (STYLE.md section 5), twice since indent is not idempotent.
+# (gst-indent options), twice since indent is not idempotent.
 #   tools/indent.sh           rewrite the files
 #   tools/indent.sh --check   change nothing; fail and list the files that
 #                             would change (run by run-tests.sh)

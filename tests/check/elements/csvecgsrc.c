@@ -3,7 +3,7 @@
  *
  * Tests of csvecgsrc: values and timestamps on small CSV files written to a
  * temporary folder, queries, live pacing on the harness test clock, and one
- * negative test per error the element can report (STYLE.md 6).
+ * negative test per error the element can report (docs/elements.md).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -4,7 +4,7 @@
  * Tests of latentsink on score records made by hand: the CSV and JSON-lines
  * tables, the ecg-summary messages (per interval and at EOS), the PNG plot
  * and its refresh, bounded memory over a long stream, state changes, and
- * one negative test per error the element can report (STYLE.md 6).
+ * one negative test per error the element can report (docs/elements.md).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -6,7 +6,7 @@
  * synthetic and real beats, the beat meta and parent rows carried over,
  * outlier flags and ecg-outlier messages, threshold and adapt, streaming
  * equivalence, resets, state changes, and one negative test per error the
- * element can report (STYLE.md 6), with model files written here.
+ * element can report (docs/elements.md), with model files written here.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

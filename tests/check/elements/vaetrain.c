@@ -6,7 +6,7 @@
  * vaescore, progress messages come before EOS, the loss falls, a seed
  * gives byte-identical files, the plot is a PNG, NaN rows are left out,
  * max-beats bounds what is kept, state changes start afresh, and one
- * negative test per error the element can report (STYLE.md 6).  Training
+ * negative test per error the element can report (docs/elements.md).  Training
  * runs under valgrind too, so the runs are small.
  */
 #ifdef HAVE_CONFIG_H
