@@ -782,8 +782,9 @@ gst_latent_sink_render (GstBaseSink * sink, GstBuffer * buf)
   }
   recs = (const gfloat *) map.data;
 
-  /* vaescore keeps the beat rows as the parent buffer, for the strips */
-  if (rows_meta && n > 0 &&
+  /* vaescore keeps the beat rows as the parent buffer; they serve only
+   * the plot's strips */
+  if (rows_meta && n > 0 && self->plot_path && *self->plot_path &&
       ecg_host_view_map (&rows_map, rows_meta->buffer, &self->cuda, NULL)) {
     row_len = rows_map.size / sizeof (gfloat) / n;
     have_rows = row_len * n * sizeof (gfloat) == rows_map.size;
