@@ -62,6 +62,18 @@ ecg_cuda_device_take (EcgCudaAllocator * self, gsize size)
   return ptr;
 }
 
+/* cudaFree; a failure (a sticky error of the context, say) can only be
+ * logged here */
+static void
+ecg_cuda_device_free (EcgCudaAllocator * self, gpointer ptr)
+{
+  gint ret = ecg_cuda_free (self->device, ptr);
+
+  if (ret != ECG_CUDA_OK)
+    GST_WARNING_OBJECT (self, "freeing device memory on device %d: %s",
+        self->device, ecg_cuda_strerror (ret));
+}
+
 static void
 ecg_cuda_device_give (EcgCudaAllocator * self, gsize size, gpointer ptr)
 {
@@ -76,7 +88,7 @@ ecg_cuda_device_give (EcgCudaAllocator * self, gsize size, gpointer ptr)
   }
   g_mutex_unlock (&self->lock);
   if (ptr)
-    ecg_cuda_free (self->device, ptr);
+    ecg_cuda_device_free (self, ptr);
 }
 
 static GstMemory *
@@ -209,7 +221,7 @@ pool_free_list (gpointer key, gpointer value, gpointer user_data)
   GSList *l;
 
   for (l = value; l; l = l->next)
-    ecg_cuda_free (self->device, l->data);
+    ecg_cuda_device_free (self, l->data);
   g_slist_free (value);
 }
 

@@ -390,6 +390,57 @@ ecg_cuda_context_close (EcgCudaContext * ctx, GstElement * element)
 }
 
 /**
+ * ecg_cuda_release:
+ * @element: the element, for the log
+ * @device: the device that holds the block
+ * @ptr: (inout): a device pointer from ecg_cuda_malloc (), or NULL
+ *
+ * Frees the block at *@ptr and sets *@ptr to NULL.  For teardown paths,
+ * which cannot fail: a CUDA failure is logged as a warning on @element.
+ *
+ * Returns: whether the block was freed
+ */
+gboolean
+ecg_cuda_release (GstElement * element, gint device, gpointer * ptr)
+{
+  gint ret;
+
+  if (*ptr == NULL)
+    return TRUE;
+  ret = ecg_cuda_free (device, *ptr);
+  *ptr = NULL;
+  if (ret != ECG_CUDA_OK) {
+    GST_WARNING_OBJECT (element, "freeing device memory on device %d: %s",
+        device, ecg_cuda_strerror (ret));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * ecg_cuda_drain:
+ * @element: the element, for the log
+ * @stream: a cudaStream_t
+ *
+ * Waits until the work queued on @stream is done, before its memory is
+ * freed or reused.  A failure is logged as a warning on @element.
+ *
+ * Returns: whether the stream finished without error
+ */
+gboolean
+ecg_cuda_drain (GstElement * element, gpointer stream)
+{
+  gint ret = ecg_cuda_stream_sync (stream);
+
+  if (ret != ECG_CUDA_OK) {
+    GST_WARNING_OBJECT (element, "waiting for the CUDA stream: %s",
+        ecg_cuda_strerror (ret));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
  * ecg_cuda_context_init:
  * @ctx: (out caller-allocates): GPU state
  *

@@ -70,6 +70,10 @@ gboolean ecg_cuda_context_start (EcgCudaContext * ctx, GstElement * element,
 
 void ecg_cuda_route_log (void);
 
+gboolean ecg_cuda_release (GstElement * element, gint device,
+    gpointer * ptr);
+gboolean ecg_cuda_drain (GstElement * element, gpointer stream);
+
 GstCaps *ecg_caps_with_cuda (GstCaps * caps, gboolean cuda_first);
 GstCaps *ecg_caps_without_cuda (GstCaps * caps);
 gboolean ecg_caps_is_cuda (GstCaps * caps);

@@ -220,16 +220,12 @@ gst_ricker_conv_free_device (GstRickerConv * self)
   if (dev < 0)
     return;
   /* the stream may still use them */
-  ecg_cuda_stream_sync (self->cuda.stream);
-  ecg_cuda_free (dev, self->d_wavelet);
-  ecg_cuda_free (dev, self->d_history);
-  ecg_cuda_free (dev, self->d_workspace);
-  ecg_cuda_free (dev, self->d_in);
-  ecg_cuda_free (dev, self->d_out);
-  self->d_wavelet = NULL;
-  self->d_history = NULL;
-  self->d_workspace = NULL;
-  self->d_in = self->d_out = NULL;
+  ecg_cuda_drain (GST_ELEMENT (self), self->cuda.stream);
+  ecg_cuda_release (GST_ELEMENT (self), dev, (gpointer *) & self->d_wavelet);
+  ecg_cuda_release (GST_ELEMENT (self), dev, (gpointer *) & self->d_history);
+  ecg_cuda_release (GST_ELEMENT (self), dev, &self->d_workspace);
+  ecg_cuda_release (GST_ELEMENT (self), dev, (gpointer *) & self->d_in);
+  ecg_cuda_release (GST_ELEMENT (self), dev, (gpointer *) & self->d_out);
   self->d_in_size = self->d_out_size = 0;
 }
 
@@ -435,10 +431,14 @@ gst_ricker_conv_scratch (GstRickerConv * self, gfloat ** ptr, gsize * have,
 
   if (*have >= size && *ptr)
     return ECG_CUDA_OK;
-  ecg_cuda_stream_sync (self->cuda.stream);
-  ecg_cuda_free (self->cuda.device, *ptr);
+  /* the stream may still use the old block */
+  if ((ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK)
+    return ret;
+  ret = ecg_cuda_free (self->cuda.device, *ptr);
   *ptr = NULL;
   *have = 0;
+  if (ret != ECG_CUDA_OK)
+    return ret;
   ret = ecg_cuda_malloc (self->cuda.device, size, (void **) ptr);
   if (ret == ECG_CUDA_OK)
     *have = size;
@@ -453,13 +453,20 @@ gst_ricker_conv_cuda_prepare (GstRickerConv * self, const gchar ** what)
   gsize h = (gsize) (self->taps - 1) * sizeof (gfloat);
 
   if (self->d_stale) {
-    ecg_cuda_stream_sync (self->cuda.stream);
-    ecg_cuda_free (dev, self->d_wavelet);
-    ecg_cuda_free (dev, self->d_history);
-    ecg_cuda_free (dev, self->d_workspace);
+    *what = "cudaStreamSynchronize";
+    if ((ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK)
+      return ret;
+    *what = "cudaFree";
+    ret = ecg_cuda_free (dev, self->d_wavelet);
+    if (ret == ECG_CUDA_OK)
+      ret = ecg_cuda_free (dev, self->d_history);
+    if (ret == ECG_CUDA_OK)
+      ret = ecg_cuda_free (dev, self->d_workspace);
     self->d_wavelet = NULL;
     self->d_history = NULL;
     self->d_workspace = NULL;
+    if (ret != ECG_CUDA_OK)
+      return ret;
     *what = "cudaMalloc";
     if ((ret = ecg_cuda_malloc (dev, self->taps * sizeof (gdouble),
                 (void **) &self->d_wavelet)) != ECG_CUDA_OK ||
@@ -574,7 +581,9 @@ map_failed:
   }
 cuda_failed:
   {
-    ecg_cuda_stream_sync (stream);
+    /* the failure is the error; the stream is drained before the
+     * buffers go (a second failure is only logged) */
+    ecg_cuda_drain (GST_ELEMENT (self), stream);
     gst_buffer_unmap (outbuf, &outmap);
     gst_buffer_unmap (inbuf, &inmap);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,

@@ -302,12 +302,14 @@ gst_vae_score_free_device (GstVaeScore * self)
   gint dev = self->cuda.device;
 
   if (dev >= 0) {
-    ecg_cuda_stream_sync (self->cuda.stream);
-    ecg_cuda_free (dev, self->d_params);
-    ecg_cuda_free (dev, self->d_rows);
-    ecg_cuda_free (dev, self->d_mu);
-    ecg_cuda_free (dev, self->d_logvar);
-    ecg_cuda_free (dev, self->d_err);
+    GstElement *e = GST_ELEMENT (self);
+
+    ecg_cuda_drain (e, self->cuda.stream);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_params);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_rows);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_mu);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_logvar);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_err);
   }
   self->d_params = self->d_rows = self->d_mu = NULL;
   self->d_logvar = self->d_err = NULL;
@@ -623,13 +625,20 @@ gst_vae_score_ensure_device (GstVaeScore * self, gsize k)
   }
   if (k <= self->d_cap)
     return ECG_CUDA_OK;
-  ecg_cuda_stream_sync (self->cuda.stream);
-  ecg_cuda_free (dev, self->d_rows);
-  ecg_cuda_free (dev, self->d_mu);
-  ecg_cuda_free (dev, self->d_logvar);
-  ecg_cuda_free (dev, self->d_err);
+  /* the stream may still read the old blocks */
+  if ((ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK)
+    return ret;
+  ret = ecg_cuda_free (dev, self->d_rows);
+  if (ret == ECG_CUDA_OK)
+    ret = ecg_cuda_free (dev, self->d_mu);
+  if (ret == ECG_CUDA_OK)
+    ret = ecg_cuda_free (dev, self->d_logvar);
+  if (ret == ECG_CUDA_OK)
+    ret = ecg_cuda_free (dev, self->d_err);
   self->d_rows = self->d_mu = self->d_logvar = self->d_err = NULL;
   self->d_cap = 0;
+  if (ret != ECG_CUDA_OK)
+    return ret;
   if ((ret = ecg_cuda_malloc (dev, k * self->length * sizeof (gfloat),
               (void **) &self->d_rows)) != ECG_CUDA_OK ||
       (ret = ecg_cuda_malloc (dev, k * D * sizeof (gfloat),

@@ -664,19 +664,24 @@ typedef struct
   gpointer ws, host_ws;
 } VaeTrainDevice;
 
+/* After a failure the stream may still use the blocks: drained first */
 static void
-vae_train_device_free (VaeTrainDevice * d)
+vae_train_device_free (VaeTrainDevice * d, GstElement * element,
+    gpointer stream)
 {
   if (d->device < 0)
     return;
-  ecg_cuda_free (d->device, d->rows);
-  ecg_cuda_free (d->device, d->params);
-  ecg_cuda_free (d->device, d->m);
-  ecg_cuda_free (d->device, d->v);
-  ecg_cuda_free (d->device, d->mu);
-  ecg_cuda_free (d->device, d->logvar);
-  ecg_cuda_free (d->device, d->err);
-  ecg_cuda_free (d->device, d->ws);
+  ecg_cuda_drain (element, stream);
+  {
+    gpointer *blocks[] = { (gpointer *) & d->rows, (gpointer *) & d->params,
+      (gpointer *) & d->m, (gpointer *) & d->v, (gpointer *) & d->mu,
+      (gpointer *) & d->logvar, (gpointer *) & d->err, &d->ws
+    };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (blocks); i++)
+      ecg_cuda_release (element, d->device, blocks[i]);
+  }
   g_free (d->host_ws);
   memset (d, 0, sizeof (*d));
   d->device = -1;
@@ -910,7 +915,7 @@ gst_vae_train_finish (GstVaeTrain * self)
   ok = TRUE;
 
 done:
-  vae_train_device_free (&d);
+  vae_train_device_free (&d, GST_ELEMENT (self), stream);
   g_free (rows);
   g_free (rr);
   g_free (flags);
