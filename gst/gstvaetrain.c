@@ -736,6 +736,7 @@ gst_vae_train_finish (GstVaeTrain * self)
   guint epochs, batch, n, n_train, n_cal, e, i;
   gdouble lr, frac;
   guint64 seed;
+  gint64 t_start;
   VaeTrainState ts;
   VaeRng split;
   gfloat *m, *v, *rows, *mu, *logvar, *err;
@@ -831,6 +832,7 @@ gst_vae_train_finish (GstVaeTrain * self)
 
   GST_INFO_OBJECT (self, "training on %u beats, calibrating on %u, %u epochs "
       "on %s", n_train, n_cal, epochs, on_dev ? "CUDA" : "the CPU");
+  t_start = g_get_monotonic_time ();
   for (e = 0; e < epochs; e++) {
     gdouble loss = 0.0;
 
@@ -859,6 +861,9 @@ gst_vae_train_finish (GstVaeTrain * self)
     if (st == ECG_CUDA_OK)
       st = ecg_cuda_stream_sync (stream);
   }
+  if (st == VAE_OK)
+    GST_INFO_OBJECT (self, "%u epochs on %u beats in %.3f s", epochs,
+        n_train, (g_get_monotonic_time () - t_start) / 1e6);
   if (st != VAE_OK) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Training failed."),
         ("epoch %u: %s", e + 1, st <= ECG_CUDA_ERR_NO_DEVICE ?
