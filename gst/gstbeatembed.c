@@ -23,7 +23,8 @@
  * Rows are collected up to #GstBeatEmbed:beats-per-buffer, but a row never
  * waits longer than #GstBeatEmbed:max-latency milliseconds of stream time
  * once its beat has ended.  Memory is bounded: ten seconds of signal, one
- * open row and one output batch.
+ * open row and one output batch (on CUDA the signal ring holds 2^20 samples
+ * more, about 4 MB, so that rows are cut from it in batches).
  *
  * #GstBeatEmbed:backend chooses the CPU or CUDA (auto: CUDA when a device
  * is present) and #GstBeatEmbed:cuda-device-id the device.  On CUDA the
@@ -63,6 +64,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_beat_embed_debug);
 
 /* seconds of signal kept for gates that the detector reports late */
 #define LOOKBACK_S 10
+/* samples that the device ring holds beyond the LOOKBACK_S of history: the
+ * rows of finished beats stay there until one launch cuts them all */
+#define CUDA_RING_SPARE (1 << 20)
 
 enum
 {
@@ -112,17 +116,18 @@ struct _GstBeatEmbed
   guint64 max_wait;
 
   /* streaming state, streaming thread */
-  gfloat *hist;                 /* ring of the last hist_size samples */
-  gsize hist_size;
+  gboolean negotiated;          /* set_caps allocated the state below */
+  gfloat *hist;                 /* CPU: ring of the last hist_size samples */
+  gsize hist_size;              /* the look-back, on either path */
   guint64 hist_end;             /* absolute index after the newest sample */
   gboolean have_open;
   EcgBeat open;                 /* the beat that the next gate will close */
-  gfloat *open_row;
-  guint open_fill;
+  gfloat *open_row;             /* CPU only */
+  guint open_fill;              /* samples of the open row the history had */
   guint64 prev_rpeak;
   gboolean have_prev_rpeak;
   gboolean started;
-  gfloat *out_rows;             /* batch of rows being collected */
+  gfloat *out_rows;             /* CPU: batch of rows being collected */
   EcgBeat *out_beats;
   guint n_out;
   guint64 beats_emitted;
@@ -135,16 +140,27 @@ struct _GstBeatEmbed
   EcgCudaContext cuda;
 
   /* the CUDA path's state, streaming thread: the signal ring, the open row
-   * and the batch of rows on the device; the batch's lengths on the host
-   * and the device; the first CUDA failure of a buffer (d_ret, d_what) */
+   * and the batch of rows on the device; the batch's starts and lengths on
+   * the host and the device; the first CUDA failure of a buffer (d_ret,
+   * d_what).  A closed beat only records its start and length: rows
+   * n_gathered .. n_out - 1 of the batch are pending, still in the ring,
+   * and one launch cuts them all (gst_beat_embed_gather) before the batch
+   * leaves or a ring write would overwrite one of them.  The open row stays
+   * in the ring too, unless a write would overwrite it first: it then moves
+   * to d_open (open_snap) and grows there. */
   gboolean out_cuda;            /* negotiated memory:CUDAMemory out */
   gboolean d_alloc;             /* set_caps: (re)allocate on the device */
-  gfloat *d_ring;
+  gfloat *d_ring;               /* sample i at d_ring[i % d_ring_len] */
+  gsize d_ring_len;             /* hist_size + at least CUDA_RING_SPARE */
   gfloat *d_open;
   gfloat *d_rows;
+  guint64 *d_starts;
   guint32 *d_lens;
   guint64 *d_zero;              /* one 0: the open row starts at 0 */
+  guint64 *h_starts;            /* pageable: free to reuse after a copy */
   guint32 *h_lens;
+  guint n_gathered;
+  gboolean open_snap;
   gint d_ret;
   const gchar *d_what;
 };
@@ -311,9 +327,13 @@ gst_beat_embed_init (GstBeatEmbed * self)
   ecg_cuda_context_init (&self->cuda);
   self->out_cuda = self->d_alloc = FALSE;
   self->d_ring = self->d_open = self->d_rows = NULL;
+  self->d_ring_len = 0;
+  self->d_starts = self->d_zero = NULL;
   self->d_lens = NULL;
-  self->d_zero = NULL;
+  self->h_starts = NULL;
   self->h_lens = NULL;
+  self->n_gathered = 0;
+  self->open_snap = FALSE;
   self->d_ret = ECG_CUDA_OK;
   self->d_what = NULL;
 }
@@ -324,16 +344,24 @@ gst_beat_embed_free_device (GstBeatEmbed * self)
   gint dev = self->cuda.device;
 
   if (dev >= 0) {
-    ecg_cuda_stream_sync (self->cuda.stream);
-    ecg_cuda_free (dev, self->d_ring);
-    ecg_cuda_free (dev, self->d_open);
-    ecg_cuda_free (dev, self->d_rows);
-    ecg_cuda_free (dev, self->d_lens);
-    ecg_cuda_free (dev, self->d_zero);
+    GstElement *e = GST_ELEMENT (self);
+
+    /* the stream may still use them */
+    ecg_cuda_drain (e, self->cuda.stream);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_ring);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_open);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_rows);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_starts);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_lens);
+    ecg_cuda_release (e, dev, (gpointer *) & self->d_zero);
   }
   self->d_ring = self->d_open = self->d_rows = NULL;
+  self->d_ring_len = 0;
+  self->d_starts = self->d_zero = NULL;
   self->d_lens = NULL;
-  self->d_zero = NULL;
+  self->n_gathered = 0;
+  self->open_snap = FALSE;
+  g_clear_pointer (&self->h_starts, g_free);
   g_clear_pointer (&self->h_lens, g_free);
 }
 
@@ -341,6 +369,7 @@ static void
 gst_beat_embed_free_state (GstBeatEmbed * self)
 {
   gst_beat_embed_free_device (self);
+  self->negotiated = FALSE;
   g_clear_pointer (&self->hist, g_free);
   g_clear_pointer (&self->open_row, g_free);
   g_clear_pointer (&self->out_rows, g_free);
@@ -443,6 +472,7 @@ gst_beat_embed_reset (GstBeatEmbed * self)
 {
   self->have_open = FALSE;
   self->open_fill = 0;
+  self->open_snap = FALSE;
   self->have_prev_rpeak = FALSE;
   self->started = FALSE;
   self->hist_end = 0;
@@ -459,7 +489,7 @@ gst_beat_embed_start (GstBaseTransform * trans)
     return FALSE;
 
   gst_beat_embed_reset (self);
-  self->n_out = 0;
+  self->n_out = self->n_gathered = 0;
   self->beats_emitted = 0;
   return TRUE;
 }
@@ -546,13 +576,18 @@ gst_beat_embed_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   gst_beat_embed_free_state (self);
   self->rate = rate;
   self->hist_size = (gsize) LOOKBACK_S *rate + self->row_len;
-  self->hist = g_new0 (gfloat, self->hist_size);
-  self->open_row = g_new0 (gfloat, self->row_len);
-  self->out_rows = g_new (gfloat, (gsize) self->batch * self->row_len);
+  /* the CUDA path keeps the signal and the rows on the device
+   * (gst_beat_embed_cuda_alloc, on the first buffer) */
+  if (!ecg_cuda_context_active (&self->cuda)) {
+    self->hist = g_new0 (gfloat, self->hist_size);
+    self->open_row = g_new0 (gfloat, self->row_len);
+    self->out_rows = g_new (gfloat, (gsize) self->batch * self->row_len);
+  }
   self->out_beats = g_new (EcgBeat, self->batch);
-  self->n_out = 0;
+  self->n_out = self->n_gathered = 0;
   self->out_cuda = ecg_caps_is_cuda (outcaps);
   self->d_alloc = ecg_cuda_context_active (&self->cuda);
+  self->negotiated = TRUE;
   gst_beat_embed_reset (self);
 
   GST_DEBUG_OBJECT (self, "rows of %u, beats %" G_GUINT64_FORMAT "..%"
@@ -610,8 +645,8 @@ gst_beat_embed_hist_read (GstBeatEmbed * self, guint64 from, guint64 to,
   guint64 i;
 
   if (ecg_cuda_context_active (&self->cuda)) {
-    gsize pos = from % self->hist_size, n = to - from;
-    gsize first = MIN (n, self->hist_size - pos);
+    gsize pos = from % self->d_ring_len, n = to - from;
+    gsize first = MIN (n, self->d_ring_len - pos);
 
     gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_d2d (dst, self->d_ring + pos,
             first * sizeof (gfloat), self->cuda.stream), "reading the ring");
@@ -632,15 +667,22 @@ gst_beat_embed_cuda_alloc (GstBeatEmbed * self)
   gsize rows = (gsize) self->batch * self->row_len * sizeof (gfloat);
 
   gst_beat_embed_free_device (self);
+  /* the spare room is at least the chunk that submit_input_buffer writes */
+  self->d_ring_len = self->hist_size + MAX ((gsize) CUDA_RING_SPARE,
+      self->hist_size - self->row_len);
+  self->h_starts = g_new0 (guint64, self->batch);
   self->h_lens = g_new0 (guint32, self->batch);
   if (!gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev,
-              self->hist_size * sizeof (gfloat), (void **) &self->d_ring),
+              self->d_ring_len * sizeof (gfloat), (void **) &self->d_ring),
           "cudaMalloc") ||
       !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev,
               self->row_len * sizeof (gfloat), (void **) &self->d_open),
           "cudaMalloc") ||
       !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev, rows,
               (void **) &self->d_rows), "cudaMalloc") ||
+      !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev,
+              self->batch * sizeof (guint64), (void **) &self->d_starts),
+          "cudaMalloc") ||
       !gst_beat_embed_cuda_ok (self, ecg_cuda_malloc (dev,
               self->batch * sizeof (guint32), (void **) &self->d_lens),
           "cudaMalloc") ||
@@ -649,7 +691,7 @@ gst_beat_embed_cuda_alloc (GstBeatEmbed * self)
     return FALSE;
   /* as g_new0 on the CPU path */
   if (!gst_beat_embed_cuda_ok (self, ecg_cuda_memset (self->d_ring, 0,
-              self->hist_size * sizeof (gfloat), self->cuda.stream),
+              self->d_ring_len * sizeof (gfloat), self->cuda.stream),
           "cudaMemset") ||
       !gst_beat_embed_cuda_ok (self, ecg_cuda_memset (self->d_zero, 0,
               sizeof (guint64), self->cuda.stream), "cudaMemset"))
@@ -658,23 +700,63 @@ gst_beat_embed_cuda_alloc (GstBeatEmbed * self)
   return TRUE;
 }
 
-/* Appends @n samples of channel 0 at @src (@dev: a device pointer, copied
- * device to device; else host memory, uploaded) to the device ring, on the
- * element's stream */
-static gboolean
-gst_beat_embed_hist_write_cuda (GstBeatEmbed * self, const gfloat * src,
-    gsize n, gboolean dev)
+/* Cuts the pending rows of the batch (n_gathered .. n_out - 1) out of the
+ * device ring: their starts and lengths up, and one launch. */
+static void
+gst_beat_embed_gather (GstBeatEmbed * self)
+{
+  guint i = self->n_gathered, k;
+
+  if (i >= self->n_out)
+    return;
+  k = self->n_out - i;
+  /* from pageable memory: h_starts and h_lens are free again on return */
+  gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_h2d (self->d_starts + i,
+          self->h_starts + i, k * sizeof (guint64), self->cuda.stream),
+      "uploading beat starts");
+  gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_h2d (self->d_lens + i,
+          self->h_lens + i, k * sizeof (guint32), self->cuda.stream),
+      "uploading beat lengths");
+  gst_beat_embed_cuda_ok (self, beat_embed_rows_f32_cuda (self->d_ring,
+          self->d_ring_len, self->d_starts + i, self->d_lens + i, k,
+          self->d_rows + (gsize) i * self->row_len, self->row_len,
+          self->cuda.stream), "beat_embed_rows_f32_cuda");
+  self->n_gathered = self->n_out;
+}
+
+/* Writes samples [@from, @from + @n) of channel 0, at @src (@dev: a device
+ * pointer, copied device to device; else host memory, uploaded), into the
+ * device ring, on the element's stream (@n <= d_ring_len).  The write
+ * overwrites every sample before @from + @n - d_ring_len: a pending row or
+ * the open row that starts there is first cut out, or moved to d_open. */
+static void
+gst_beat_embed_ring_write_cuda (GstBeatEmbed * self, const gfloat * src,
+    guint64 from, gsize n, gboolean dev)
 {
   gsize pos, first;
   gint ret1, ret2;
+  guint i;
 
-  if (n > self->hist_size) {
-    self->hist_end += n - self->hist_size;
-    src += n - self->hist_size;
-    n = self->hist_size;
+  if (from + n > self->d_ring_len) {
+    guint64 lost = from + n - self->d_ring_len;
+
+    for (i = self->n_gathered; i < self->n_out; i++) {
+      if (self->h_starts[i] < lost) {
+        gst_beat_embed_gather (self);
+        break;
+      }
+    }
+    if (self->have_open && !self->open_snap && self->open.start < lost) {
+      GST_DEBUG_OBJECT (self, "beat at %" G_GUINT64_FORMAT " outlives the "
+          "ring; its row moves to the open row", self->open.start);
+      gst_beat_embed_hist_read (self, self->open.start,
+          self->open.start + self->open_fill, self->d_open);
+      self->open_snap = TRUE;
+    }
   }
-  pos = self->hist_end % self->hist_size;
-  first = MIN (n, self->hist_size - pos);
+
+  pos = from % self->d_ring_len;
+  first = MIN (n, self->d_ring_len - pos);
   if (dev) {
     ret1 = ecg_cuda_memcpy_d2d (self->d_ring + pos, src,
         first * sizeof (gfloat), self->cuda.stream);
@@ -688,8 +770,6 @@ gst_beat_embed_hist_write_cuda (GstBeatEmbed * self, const gfloat * src,
   }
   gst_beat_embed_cuda_ok (self, ret1, "writing the ring");
   gst_beat_embed_cuda_ok (self, ret2, "writing the ring");
-  self->hist_end += n;
-  return TRUE;
 }
 
 static void
@@ -709,7 +789,8 @@ gst_beat_embed_hist_write (GstBeatEmbed * self, const gfloat * src, gsize n)
   self->hist_end += n;
 }
 
-/* Extends the open row with whatever the history holds. */
+/* Extends the open row with whatever the history holds.  On CUDA the row
+ * stays in the ring (only open_fill counts it) unless it moved to d_open. */
 static void
 gst_beat_embed_fill_open (GstBeatEmbed * self)
 {
@@ -721,9 +802,10 @@ gst_beat_embed_fill_open (GstBeatEmbed * self)
   to = MIN (self->open.start + self->row_len, self->hist_end);
   if (to <= from)
     return;
-  gst_beat_embed_hist_read (self, from, to,
-      (ecg_cuda_context_active (&self->cuda) ? self->d_open : self->open_row)
-      + self->open_fill);
+  if (!ecg_cuda_context_active (&self->cuda))
+    gst_beat_embed_hist_read (self, from, to, self->open_row + self->open_fill);
+  else if (self->open_snap)
+    gst_beat_embed_hist_read (self, from, to, self->d_open + self->open_fill);
   self->open_fill += to - from;
 }
 
@@ -747,9 +829,10 @@ gst_beat_embed_make_buffer (GstBeatEmbed * self)
       gst_beat_embed_cuda_ok (self, ECG_CUDA_ERR_RUNTIME,
           "allocating the output");
       gst_clear_buffer (&buf);
-      self->n_out = 0;
+      self->n_out = self->n_gathered = 0;
       return NULL;
     }
+    gst_beat_embed_gather (self);
     if (self->out_cuda)
       ret = ecg_cuda_memcpy_d2d (map.data, self->d_rows, size,
           self->cuda.stream);
@@ -777,7 +860,7 @@ gst_beat_embed_make_buffer (GstBeatEmbed * self)
   self->beats_emitted += self->n_out;
   GST_LOG_OBJECT (self, "%u beats from %" GST_TIME_FORMAT, self->n_out,
       GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
-  self->n_out = 0;
+  self->n_out = self->n_gathered = 0;
   return buf;
 }
 
@@ -819,17 +902,23 @@ gst_beat_embed_close (GstBeatEmbed * self, guint64 end, guint32 extra_flags)
   }
 
   if (ecg_cuda_context_active (&self->cuda)) {
-    guint32 *h_len = &self->h_lens[self->n_out];
-
-    /* the open row, zero-padded, into the batch on the device */
-    *h_len = (guint32) MIN (len, self->open_fill);
-    gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_h2d (self->d_lens +
-            self->n_out, h_len, sizeof (guint32), self->cuda.stream),
-        "uploading a beat length");
-    gst_beat_embed_cuda_ok (self, beat_embed_rows_f32_cuda (self->d_open,
-            self->row_len, self->d_zero, self->d_lens + self->n_out, 1,
-            self->d_rows + (gsize) self->n_out * self->row_len,
-            self->row_len, self->cuda.stream), "beat_embed_rows_f32_cuda");
+    /* the row is cut later, with the others pending (gst_beat_embed_gather),
+     * from the ring: samples start .. start + the length here */
+    self->h_starts[self->n_out] = b->start;
+    self->h_lens[self->n_out] = (guint32) MIN (len, self->open_fill);
+    if (self->open_snap) {
+      /* rare: the row moved to d_open; it is cut from there at once, after
+       * the rows pending before it */
+      gst_beat_embed_gather (self);
+      gst_beat_embed_cuda_ok (self, ecg_cuda_memcpy_h2d (self->d_lens +
+              self->n_out, self->h_lens + self->n_out, sizeof (guint32),
+              self->cuda.stream), "uploading a beat length");
+      gst_beat_embed_cuda_ok (self, beat_embed_rows_f32_cuda (self->d_open,
+              self->row_len, self->d_zero, self->d_lens + self->n_out, 1,
+              self->d_rows + (gsize) self->n_out * self->row_len,
+              self->row_len, self->cuda.stream), "beat_embed_rows_f32_cuda");
+      self->n_gathered = self->n_out + 1;
+    }
   } else {
     row = self->out_rows + (gsize) self->n_out * self->row_len;
     beat_embed_f32_ref (self->open_row, MIN (len, self->open_fill), row,
@@ -861,6 +950,7 @@ gst_beat_embed_open (GstBeatEmbed * self, const EcgGate * g)
   self->have_prev_rpeak = TRUE;
   self->have_open = TRUE;
   self->open_fill = 0;
+  self->open_snap = FALSE;
   gst_beat_embed_fill_open (self);
 }
 
@@ -901,7 +991,7 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
   EcgGateMeta *meta;
   guint gi = 0;
 
-  if (!self->hist)
+  if (!self->negotiated)
     goto not_negotiated;
   self->d_ret = ECG_CUDA_OK;
   if (self->d_alloc && !gst_beat_embed_cuda_alloc (self)) {
@@ -926,6 +1016,11 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
         gst_beat_embed_close (self, self->hist_end, ECG_BEAT_FLAG_TAIL);
       self->have_prev_rpeak = FALSE;
     }
+    /* the pending rows' starts hold for the ring as it is now, not for the
+     * positions that new samples will take */
+    if (ecg_cuda_context_active (&self->cuda) &&
+        (!self->started || first != self->hist_end))
+      gst_beat_embed_gather (self);
     self->hist_end = first;
     self->started = TRUE;
   }
@@ -936,7 +1031,7 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
     gboolean dev = on_cuda && ecg_buffer_is_cuda (input);
     GstAudioMeta *ameta = gst_buffer_get_audio_meta (input);
     GstMapInfo map;
-    gsize n, plane0 = 0, done, chunk;
+    gsize n, plane0 = 0, done, chunk, written = 0;
     const gfloat *src;
 
     if (!gst_buffer_map (input, &map, GST_MAP_READ | (dev ? ECG_MAP_CUDA : 0)))
@@ -955,16 +1050,26 @@ gst_beat_embed_submit_input_buffer (GstBaseTransform * trans,
     /* Gates on samples already in the ring first (the detector reports
      * them late), then the samples in pieces that the ring holds with a row
      * to spare, each followed by the gates it reaches: a buffer longer than
-     * the ring loses no beat. */
+     * the ring loses no beat.  The device ring takes the samples in larger
+     * pieces ahead of hist_end (`written` of them), at most its spare room
+     * at a time, so that it keeps hist_size samples before hist_end. */
     gi = gst_beat_embed_take_gates (self, meta, gi, TRUE);
     chunk = self->hist_size - self->row_len;
     for (done = 0; done < n; done += chunk) {
       gsize m = MIN (chunk, n - done);
 
-      if (on_cuda)
-        gst_beat_embed_hist_write_cuda (self, src + done, m, dev);
-      else
+      if (on_cuda) {
+        while (written < done + m) {
+          gsize piece = MIN (self->d_ring_len - self->hist_size, n - written);
+
+          gst_beat_embed_ring_write_cuda (self, src + written,
+              self->hist_end + (written - done), piece, dev);
+          written += piece;
+        }
+        self->hist_end += m;
+      } else {
         gst_beat_embed_hist_write (self, src + done, m);
+      }
       gst_beat_embed_fill_open (self);
       gi = gst_beat_embed_take_gates (self, meta, gi, TRUE);
     }
@@ -1053,13 +1158,13 @@ gst_beat_embed_sink_event (GstBaseTransform * trans, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_EOS:
-      if (self->hist)
+      if (self->negotiated)
         gst_beat_embed_drain (self);
       gst_beat_embed_reset (self);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_beat_embed_reset (self);
-      self->n_out = 0;
+      self->n_out = self->n_gathered = 0;
       g_queue_clear_full (&self->ready, (GDestroyNotify) gst_buffer_unref);
       break;
     case GST_EVENT_STREAM_START:
@@ -1078,7 +1183,7 @@ gst_beat_embed_stop (GstBaseTransform * trans)
 
   gst_beat_embed_free_state (self);
   ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
-  self->n_out = 0;
+  self->n_out = self->n_gathered = 0;
   self->rate = 0;
   return TRUE;
 }

@@ -604,6 +604,50 @@ GST_START_TEST (test_long_buffers)
 
 GST_END_TEST;
 
+/* A beat longer than the ring (and than the CUDA path's spare room of
+ * 2^20 samples) between regular ones, finished beats that wait in the
+ * batch while more than a ring of signal goes by, and buffers larger than
+ * that spare room: every row still equals the signal. */
+GST_START_TEST (test_long_beat)
+{
+  const gsize long_end = 1103000, n = long_end + 7500;
+  const gsize blocks[] = { n, 50000, 7919 };
+  gfloat *x = ramp (n);
+  guint n_gates = 0, k;
+  EcgGate *gates = g_new (EcgGate, 300);
+  GArray *want;
+  gsize i;
+
+  for (i = 30; i <= 3000; i += 57 + (i % 7) * 3) {
+    gates[n_gates].gate = i;
+    gates[n_gates].rpeak = i + 10;
+    n_gates++;
+  }
+  for (i = long_end; i + 80 < n; i += 57 + (i % 7) * 3) {
+    gates[n_gates].gate = i;
+    gates[n_gates].rpeak = i + 10;
+    n_gates++;
+  }
+  want = expected_beats (gates, n_gates, n, 40, 100, 64, FALSE);
+  for (k = 0; k < G_N_ELEMENTS (blocks); k++) {
+    Props p = base_props;
+    GstHarness *h = make_harness (&p, RATE);
+    Out o;
+
+    out_init (&o);
+    push_signal (h, x, n, 0, RATE, gates, n_gates, blocks[k], 1500, TRUE, &o,
+        p.length);
+    assert_beats (&o, want, x, 0, p.length, "long beat");
+    out_clear (&o);
+    gst_harness_teardown (h);
+  }
+  g_array_unref (want);
+  g_free (gates);
+  g_free (x);
+}
+
+GST_END_TEST;
+
 /* ---- resets ---- */
 
 /* After a flush the open beat and unsent rows are gone; after a DISCONT to
@@ -670,6 +714,64 @@ GST_START_TEST (test_reset)
     gst_harness_teardown (fresh);
   }
   g_free (x);
+}
+
+GST_END_TEST;
+
+/* The stream starts over at sample 0 while A's finished beats wait in the
+ * batch: after a DISCONT back to 0 (A's open beat ends as a TAIL beat), or
+ * after a new STREAM_START (A's open beat is forgotten).  A's rows keep A's
+ * samples, B's rows are B's. */
+GST_START_TEST (test_restart_at_zero)
+{
+  const gsize n = 300;
+  gfloat *x = ramp (n), *y = g_new (gfloat, n);
+  const EcgGate ga[] = { {10, 15}, {60, 65}, {110, 120} };
+  const EcgGate gb[] = { {20, 25}, {90, 95}, {150, 160} };
+  guint restart, i;
+
+  for (i = 0; i < n; i++)
+    y[i] = -x[i];
+  for (restart = 0; restart < 2; restart++) {
+    Props p = base_props;
+    GstHarness *h = make_harness (&p, RATE);
+    GArray *want_a, *want_b;
+    Out o, ob;
+
+    out_init (&o);
+    push_signal (h, x, n, 0, RATE, ga, 3, 50, 0, FALSE, &o, p.length);
+    fail_unless_equals_int (o.beats->len, 0);
+    want_a = expected_beats (ga, 3, n, 40, 100, p.length, FALSE);
+    if (restart) {
+      GstSegment seg;
+
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_stream_start ("b")));
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+      g_array_remove_index (want_a, 2);
+    }
+    push_signal (h, y, n, 0, RATE, gb, 3, 50, 0, TRUE, &o, p.length);
+    want_b = expected_beats (gb, 3, n, 40, 100, p.length, FALSE);
+    fail_unless_equals_int (o.beats->len, want_a->len + want_b->len);
+    out_init (&ob);
+    g_array_append_vals (ob.beats, &g_array_index (o.beats, EcgBeat,
+            want_a->len), want_b->len);
+    g_array_append_vals (ob.rows, &g_array_index (o.rows, gfloat,
+            want_a->len * p.length), want_b->len * p.length);
+    g_array_set_size (o.beats, want_a->len);
+    g_array_set_size (o.rows, want_a->len * p.length);
+    assert_beats (&o, want_a, x, 0, p.length, "before the restart");
+    assert_beats (&ob, want_b, y, 0, p.length, "after the restart");
+    out_clear (&o);
+    out_clear (&ob);
+
+    gst_harness_teardown (h);
+    g_array_unref (want_a);
+    g_array_unref (want_b);
+  }
+  g_free (x);
+  g_free (y);
 }
 
 GST_END_TEST;
@@ -871,6 +973,8 @@ beatembed_suite (void)
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_bounded_memory);
   tcase_add_test (tc, test_long_buffers);
+  tcase_add_test (tc, test_long_beat);
+  tcase_add_test (tc, test_restart_at_zero);
   tcase_add_test (tc, test_chain_seed);
   return s;
 }
