@@ -7,9 +7,8 @@
 #
 # runs the meson suite "cuda" (each CUDA kernel against its CPU reference,
 # and the element chain), the DLPack check with PyTorch, the PyTorch load
-# check of the bundled model, and the seed's own GPU pipeline for the
-# figures in docs/PERFORMANCE.md when .device/baselines holds it.  Logs go
-# to OUT_DIR.
+# check of the bundled model, and tools/bench-gpu.sh for the figures in
+# docs/PERFORMANCE.md (ECG_BENCH=0 leaves it out).  Logs go to OUT_DIR.
 set -u
 build=${1:?build dir}
 out=${2:?out dir}
@@ -32,7 +31,7 @@ export ECG_SOURCE_ROOT="$PWD" ECG_TEST_FILES="$PWD/tests/files"
 export ECG_SHARED_DATA=${ECG_SHARED_DATA:-$PWD/.device/ecgdata}
 export CK_DEFAULT_TIMEOUT=300
 echo "== suite cuda, element-backend, and the element tests (ECG_BACKEND=cpu as in CI)"
-for t in cuda-ricker cuda-beat cuda-vae cuda-nms cuda-score cuda-chain \
+for t in cuda-ricker cuda-beat cuda-vae cuda-nms cuda-score cuda-csvparse cuda-chain \
     element-backend element-csvecgsrc element-rickerconv element-nmsgate \
     element-beatembed element-vaescore element-vaetrain element-latentsink; do
   [ -x "$build/tests/$t" ] || continue
@@ -64,51 +63,11 @@ if [ -f "$beats" ]; then
   cat "$out/torch-load.txt"
 fi
 
-# Speed, side by side on this card: the seed's own GPU pipeline (pandas
-# parse, CuPy/Numba front-end, PyTorch LightVAE) and the gst-launch-1.0
-# process on the same 20 M-sample CSV, CPU and CUDA backends.
-bl=.device/baselines
-if [ -f "$bl/seed_gpu_bench.py" ]; then
-  echo "== seed GPU pipeline (writes /tmp/ecg20h.csv)"
-  (cd "$bl" && python3 seed_gpu_bench.py --npy base250.npy \
-     --csv /tmp/ecg20h.csv) > "$out/seed-gpu.txt" 2>&1
-  cat "$out/seed-gpu.txt"
-  export GST_PLUGIN_PATH="$PWD/$build/gst"
-  for backend in cpu cuda; do
-    for run in 1 2 3; do
-      t0=$(date +%s.%N)
-      gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv backend=$backend \
-        buffer-time=600000000 ! rickerconv backend=$backend \
-        ! nmsgate backend=$backend ! beatembed backend=$backend \
-        beats-per-buffer=4096 max-latency=600000 ! vaescore backend=$backend \
-        ! fakesink > "$out/gst-$backend.txt" 2>&1 || status=1
-      t1=$(date +%s.%N)
-      echo "gst-launch CSV -> scores, backend=$backend, run $run: $(awk \
-        "BEGIN { printf \"%.3f\", $t1 - $t0 }") s"
-    done
-  done | tee "$out/gst-speed.txt"
-  for backend in cpu cuda; do
-    t0=$(date +%s.%N)
-    gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv backend=$backend \
-      buffer-time=600000000 ! fakesink
-    t1=$(date +%s.%N)
-    echo "gst-launch CSV parsing alone, backend=$backend: $(awk \
-      "BEGIN { printf \"%.3f\", $t1 - $t0 }") s"
-  done | tee -a "$out/gst-speed.txt"
-  for backend in cpu cuda; do
-    t0=$(date +%s.%N)
-    GST_DEBUG=vaetrain:4 gst-launch-1.0 -q csvecgsrc location=/tmp/ecg20h.csv \
-      backend=$backend buffer-time=600000000 ! rickerconv backend=$backend \
-      ! nmsgate backend=$backend ! beatembed backend=$backend \
-      beats-per-buffer=4096 ! vaetrain backend=$backend epochs=30 \
-      location=/tmp/m-$backend.safetensors > "$out/train-$backend.txt" 2>&1 \
-      || status=1
-    t1=$(date +%s.%N)
-    echo "gst-launch CSV -> trained model, backend=$backend: $(awk \
-      "BEGIN { printf \"%.3f\", $t1 - $t0 }") s; $(grep -c 'epoch' \
-      "$out/train-$backend.txt") epoch lines, $(grep -o 'training on [0-9]* beats' \
-      "$out/train-$backend.txt"), last: $(grep 'epoch' \
-      "$out/train-$backend.txt" | tail -n 1 | sed 's/.*epoch/epoch/')"
-  done | tee -a "$out/gst-speed.txt"
+# Speed, side by side on this card: tools/bench-gpu.sh runs the seed's own
+# GPU pipeline and the gst-launch-1.0 processes on the same 20 M-sample CSV
+# and prints the table of docs/PERFORMANCE.md.
+if [ "${ECG_BENCH:-1}" = 1 ]; then
+  echo "== speed (tools/bench-gpu.sh)"
+  tools/bench-gpu.sh "$build" "$out/bench" || status=1
 fi
 exit $status

@@ -12,5 +12,6 @@ for f in "$src"/tests/cuda-* "$src"/tests/element-*; do
   [ -x "$f" ] && [ -f "$f" ] && cp "$f" "$dest/tests/"
 done
 cp "$src/tests/gpu/libecgdlpackhelper.so" "$dest/tests/gpu/"
-cp "$src/tools/vae-dump" "$src/tools/ecg-eval" "$dest/tools/"
+cp "$src/tools/vae-dump" "$src/tools/ecg-eval" "$src/tools/csvparse-bench" \
+  "$dest/tools/"
 du -sh "$dest"
