@@ -27,6 +27,16 @@
  * error.  Binary data (a NUL byte), a file with no samples, a missing column
  * and an unusable rate are errors.
  *
+ * The text is parsed by a pool of threads (one per core, at most 16).  A
+ * regular file is read and parsed ahead on a thread of its own while
+ * downstream works on the buffers already out, into at most three batches
+ * of samples (a batch is the buffers that fit in 4 MiB of floats, or one
+ * buffer if it is larger; two batches then), beside a 16 MiB text window.
+ * Warnings and errors are posted just before the buffer they concern
+ * leaves, as if the text were parsed then; #GstCsvEcgSrc:bad-rows counts
+ * the rows parsed so far.  Other inputs (FIFOs, character devices, pipes)
+ * are read when a buffer is wanted, 1 MiB at a time.
+ *
  * With #GstCsvEcgSrc:is-live the element is a live source that releases
  * each buffer when the clock reaches its end, for real-time replay of a
  * recording or a feed that arrives in real time.
@@ -79,9 +89,19 @@ GST_DEBUG_CATEGORY_STATIC (gst_csv_ecg_src_debug);
 #define DEFAULT_BUFFER_TIME 1000000
 #define DEFAULT_MAX_ERRORS -1
 
-/* the read window, which is also the longest line accepted */
-#define READ_SIZE (1024 * 1024)
-#define MAX_LINE READ_SIZE
+/* The longest line accepted: one with no "\n" in its first MAX_LINE bytes
+ * is a bad row.  It is also the read size for FIFOs and descriptors. */
+#define MAX_LINE (1024 * 1024)
+#define READ_SIZE MAX_LINE
+/* the text window of a regular file, read in pieces of READ_PIECE by the
+ * parsing threads at once */
+#define READ_WINDOW (16 * 1024 * 1024)
+#define READ_PIECE (1024 * 1024)
+/* read-ahead: a batch holds the buffers that fit in BATCH_SAMPLES floats
+ * (at least one); at most MAX_BATCHES batches exist, two when a batch is
+ * one buffer */
+#define BATCH_SAMPLES (1024 * 1024)
+#define MAX_BATCHES 3
 /* bad rows reported one by one before they are only counted */
 #define REPORTED_BAD_ROWS 10
 
@@ -107,6 +127,51 @@ enum
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
 
+/* A warning or error found while parsing, posted by create () just before
+ * the buffer holding @sample leaves (errors and the end-of-input summary
+ * have G_MAXUINT64: after the last buffer).  What GST_ELEMENT_ERROR and
+ * GST_ELEMENT_WARNING would have posted, file and line included. */
+typedef struct
+{
+  guint64 sample;
+  GstMessageType type;
+  GQuark domain;
+  gint code;
+  gchar *text;
+  gchar *debug;
+  const gchar *file;
+  const gchar *function;
+  gint line;
+} CsvMessage;
+
+typedef enum
+{
+  CSV_BATCH_FREE,
+  CSV_BATCH_FILLING,            /* the parsing thread's */
+  CSV_BATCH_READY,              /* create ()'s */
+} CsvBatchState;
+
+/* Consecutive samples on their way out, one or more buffers' worth */
+typedef struct
+{
+  CsvBatchState state;
+  gfloat *data;                 /* cap floats */
+  guint cap;
+  GstMemory *mem;               /* data is this memory, mapped: handed out
+                                 * whole when the batch is one buffer */
+  GstMapInfo map;
+  gboolean pinned;              /* data is CUDA pinned host memory */
+  guint64 start;                /* index of data[0] in the stream */
+  guint n;                      /* samples parsed */
+  guint taken;                  /* samples handed out */
+  guint64 bytes_start;          /* input consumed before and after */
+  guint64 bytes_end;
+  GPtrArray *msgs;              /* CsvMessage, in order */
+  guint next_msg;
+  gboolean last;                /* the input ended or failed after these */
+  GstFlowReturn flow;           /* then: EOS or ERROR */
+} CsvBatch;
+
 struct _GstCsvEcgSrc
 {
   GstPushSrc parent;
@@ -119,36 +184,70 @@ struct _GstCsvEcgSrc
   gboolean is_live;
   guint64 buffer_time;
   gint max_errors;
-  guint64 bad_rows;             /* statistic, also written while streaming */
+  guint64 bad_rows;             /* statistic, written by the parsing thread */
 
-  /* set in start(), streaming thread */
+  /* set in start(), read-only while streaming */
   gint fd;
   gboolean own_fd;
   gboolean seekable_file;
+  gboolean use_pread;           /* regular file: pread () from file_off */
+  guint64 file_off;             /* the descriptor's offset at start */
   guint64 file_size;
   GstPoll *poll;
   GstPollFD pollfd;
   gchar *col_req;               /* the column property, as given */
-  gint col;
-  gint n_cols;
   gint out_rate;
   guint spb;                    /* samples per buffer */
+  guint batch_blocks;           /* buffers per full batch */
   gint max_err;
+  CsvPool *pool;
 
-  /* streaming state, streaming thread */
+  /* parse state: only the parsing thread (the read-ahead thread of a
+   * regular file, else the streaming thread) touches it */
   gchar *rbuf;
-  gint parse_threads;
-  gpointer parse_ws;            /* csv_parse_block_mt () workspace */
-  gdouble line_bytes;           /* mean bytes per line parsed so far */
   gsize rcap, rpos, rlen;
+  guint64 win_off;              /* input offset of rbuf[0] */
   gboolean eof;
   gboolean header_done;
   gboolean skip_line;           /* inside an over-long line */
+  gint col;
+  gint n_cols;
   guint64 line_no;              /* 1-based number of the line at rpos */
   guint64 bytes_read;
-  guint64 samples;              /* samples output so far */
+  guint64 parsed;               /* samples parsed into finished batches */
+  guint64 batch_start;          /* index of out[0] of the current parse */
   gfloat last_good;
+  gdouble line_bytes;           /* mean bytes per line parsed so far */
+  GPtrArray *msgs;              /* the messages of the batch being filled */
+  gboolean cuda_thread_set;     /* the device is current on this thread */
+  /* NUL bytes: see gst_csv_ecg_src_track_reads () */
+  gint64 nul_at;                /* input offset of the first NUL, or -1 */
+  gint64 nul_stop;              /* where the parse stops to report it */
+  guint64 sim_start, sim_end, sim_scan;
+  gint64 sim_last_nl;
+  gboolean sim_skip;
+
+  /* batches and the read-ahead thread: qlock */
+  CsvBatch batches[MAX_BATCHES];
+  guint n_batches;
+  GMutex qlock;
+  GCond ready_cond;             /* a batch was queued, or flushing */
+  GCond free_cond;              /* a batch was freed, or quit */
+  GQueue ready;                 /* filled batches, in order */
+  GQueue free;
+  gboolean flushing;
+  gint quit;                    /* atomic too: stop the read-ahead */
+  GThread *reader;
+  gboolean read_ahead;          /* regular file: a thread parses ahead */
+  gboolean whole_batches;       /* a batch is one buffer */
+  gboolean pin_batches;         /* batch memory pinned, for CUDA output: set
+                                 * before the parsing thread reads it */
+
+  /* output, streaming thread (the queries read them) */
+  guint64 samples;              /* samples output so far */
+  guint64 out_bytes;            /* input consumed by them */
   gboolean done;
+  GstFlowReturn done_flow;
 
   /* GPU: the backend properties (GST_OBJECT_LOCK); the device, stream and
    * allocator made in start () and freed in stop () (streaming thread) */
@@ -156,13 +255,27 @@ struct _GstCsvEcgSrc
   gint cuda_device_id;
   EcgCudaContext cuda;
   gboolean out_cuda;            /* negotiated memory:CUDAMemory */
-  gpointer pinned;              /* spb floats of pinned host memory */
 };
 
 #define gst_csv_ecg_src_parent_class parent_class
 G_DEFINE_TYPE (GstCsvEcgSrc, gst_csv_ecg_src, GST_TYPE_PUSH_SRC);
 GST_ELEMENT_REGISTER_DEFINE (csvecgsrc, "csvecgsrc", GST_RANK_NONE,
     GST_TYPE_CSV_ECG_SRC);
+
+/* GST_ELEMENT_ERROR and GST_ELEMENT_WARNING for the parsing thread: the
+ * message is kept with the samples and posted by create () */
+#define CSV_MESSAGE(el, sample, type, domain, code, text, debug)        \
+G_STMT_START {                                                          \
+  gchar *__txt = _gst_element_error_printf text;                        \
+  gchar *__dbg = _gst_element_error_printf debug;                       \
+  gst_csv_ecg_src_defer (el, sample, type, GST_ ## domain ## _ERROR,    \
+      GST_ ## domain ## _ERROR_ ## code, __txt, __dbg, __FILE__,        \
+      GST_FUNCTION, __LINE__);                                          \
+} G_STMT_END
+#define CSV_ERROR(el, domain, code, text, debug)                        \
+  CSV_MESSAGE (el, G_MAXUINT64, GST_MESSAGE_ERROR, domain, code, text, debug)
+#define CSV_WARNING(el, sample, domain, code, text, debug)              \
+  CSV_MESSAGE (el, sample, GST_MESSAGE_WARNING, domain, code, text, debug)
 
 static void gst_csv_ecg_src_finalize (GObject * object);
 static void gst_csv_ecg_src_set_property (GObject * object, guint prop_id,
@@ -177,14 +290,20 @@ static void gst_csv_ecg_src_get_times (GstBaseSrc * src, GstBuffer * buffer,
 static GstFlowReturn gst_csv_ecg_src_create (GstPushSrc * src,
     GstBuffer ** buf);
 static gboolean gst_csv_ecg_src_set_caps (GstBaseSrc * src, GstCaps * caps);
-static GstFlowReturn gst_csv_ecg_src_create_cuda (GstCsvEcgSrc * self,
-    GstBuffer ** buf);
-static GstFlowReturn gst_csv_ecg_src_at_end (GstCsvEcgSrc * self);
+static GstFlowReturn gst_csv_ecg_src_take (GstCsvEcgSrc * self,
+    CsvBatch * b, GstBuffer ** buf);
+static GstFlowReturn gst_csv_ecg_src_upload (GstCsvEcgSrc * self,
+    const gfloat * data, guint count, GstBuffer ** out);
 static GstFlowReturn gst_csv_ecg_src_finish_buffer (GstCsvEcgSrc * self,
     GstBuffer * out, guint got, GstBuffer ** buf);
 static gboolean gst_csv_ecg_src_unlock (GstBaseSrc * src);
 static gboolean gst_csv_ecg_src_unlock_stop (GstBaseSrc * src);
 static gboolean gst_csv_ecg_src_stop (GstBaseSrc * src);
+static void gst_csv_ecg_src_release (GstCsvEcgSrc * self);
+static void csv_message_free (gpointer data);
+static void gst_csv_ecg_src_defer (GstCsvEcgSrc * self, guint64 sample,
+    GstMessageType type, GQuark domain, gint code, gchar * text,
+    gchar * debug, const gchar * file, const gchar * function, gint line);
 
 static void
 gst_csv_ecg_src_class_init (GstCsvEcgSrcClass * klass)
@@ -340,11 +459,15 @@ gst_csv_ecg_src_init (GstCsvEcgSrc * self)
   self->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&self->pollfd);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  g_mutex_init (&self->qlock);
+  g_cond_init (&self->ready_cond);
+  g_cond_init (&self->free_cond);
+  g_queue_init (&self->ready);
+  g_queue_init (&self->free);
   self->backend = ECG_DEFAULT_BACKEND;
   self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
   ecg_cuda_context_init (&self->cuda);
   self->out_cuda = FALSE;
-  self->pinned = NULL;
 }
 
 static void
@@ -355,11 +478,13 @@ gst_csv_ecg_src_finalize (GObject * object)
   ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_free (self->location);
   g_free (self->column);
-  g_free (self->rbuf);
-  g_free (self->parse_ws);
+  gst_csv_ecg_src_release (self);
   g_free (self->col_req);
   if (self->poll)
     gst_poll_free (self->poll);
+  g_mutex_clear (&self->qlock);
+  g_cond_clear (&self->ready_cond);
+  g_cond_clear (&self->free_cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -466,11 +591,16 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   gint fd_prop, rate;
   guint64 buffer_time;
   struct stat st;
+  off_t off;
+  guint i;
 
   /* first, so that backend=cuda without a device is the one error */
   if (!ecg_cuda_context_start (&self->cuda, GST_ELEMENT (self),
           &self->backend, &self->cuda_device_id))
     return FALSE;
+
+  /* what a start that failed later left (stop () is not called then) */
+  gst_csv_ecg_src_release (self);
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
@@ -505,6 +635,10 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   }
   self->seekable_file = S_ISREG (st.st_mode);
   self->file_size = self->seekable_file ? (guint64) st.st_size : 0;
+  /* a regular file is read with pread () from where its descriptor is */
+  off = self->seekable_file ? lseek (self->fd, 0, SEEK_CUR) : -1;
+  self->use_pread = off >= 0;
+  self->file_off = off >= 0 ? (guint64) off : 0;
 
   self->pollfd.fd = self->fd;
   gst_poll_add_fd (self->poll, &self->pollfd);
@@ -519,25 +653,62 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   g_free (self->col_req);
   self->col_req = column;
 
-  self->rcap = READ_SIZE;
+  /* parsing threads: the cores, at most CSV_POOL_MAX_THREADS */
+  self->pool = csv_pool_new (MIN ((gint) g_get_num_processors (),
+          CSV_POOL_MAX_THREADS));
+  self->rcap = self->use_pread ? READ_WINDOW : READ_SIZE;
   self->rbuf = g_malloc (self->rcap);
-  /* parsing threads: the cores, at most 8 */
-  self->parse_threads = MIN (8, (gint) g_get_num_processors ());
-  self->parse_ws = g_malloc (csv_parse_block_mt_workspace_size (self->rcap,
-          self->parse_threads));
-  self->line_bytes = 0.0;
   self->rpos = self->rlen = 0;
+  self->win_off = 0;
   self->eof = FALSE;
   self->header_done = FALSE;
   self->skip_line = FALSE;
   self->line_no = 1;
   self->bytes_read = 0;
-  self->samples = 0;
+  self->parsed = 0;
+  self->batch_start = 0;
   self->last_good = 0.0f;
-  self->done = FALSE;
+  self->line_bytes = 0.0;
+  self->msgs = NULL;
+  self->cuda_thread_set = FALSE;
+  self->nul_at = -1;
+  self->nul_stop = -1;
+  self->sim_start = self->sim_scan = 0;
+  self->sim_end = MAX_LINE;
+  self->sim_last_nl = -1;
+  self->sim_skip = FALSE;
 
-  GST_DEBUG_OBJECT (self, "reading %s at %d Hz, %u samples per buffer",
-      location ? location : "a file descriptor", rate, self->spb);
+  /* read-ahead for regular files: bounded by the batches */
+  self->read_ahead = self->use_pread;
+  self->batch_blocks = MAX (1, BATCH_SAMPLES / self->spb);
+  self->whole_batches = !self->read_ahead || self->batch_blocks == 1;
+  self->n_batches = !self->read_ahead ? 1 : self->whole_batches ? 2 :
+      MAX_BATCHES;
+  g_queue_clear (&self->ready);
+  g_queue_clear (&self->free);
+  for (i = 0; i < self->n_batches; i++) {
+    CsvBatch *b = &self->batches[i];
+
+    memset (b, 0, sizeof (*b));
+    b->state = CSV_BATCH_FREE;
+    b->cap = self->read_ahead ? self->batch_blocks * self->spb : self->spb;
+    b->msgs = g_ptr_array_new_with_free_func (csv_message_free);
+    g_queue_push_tail (&self->free, b);
+  }
+  self->flushing = FALSE;
+  g_atomic_int_set (&self->quit, 0);
+  self->reader = NULL;
+  self->pin_batches = FALSE;
+
+  self->samples = 0;
+  self->out_bytes = 0;
+  self->done = FALSE;
+  self->done_flow = GST_FLOW_EOS;
+
+  GST_DEBUG_OBJECT (self, "reading %s at %d Hz, %u samples per buffer, %d "
+      "threads%s", location ? location : "a file descriptor", rate,
+      self->spb, csv_pool_threads (self->pool),
+      self->read_ahead ? ", reading ahead" : "");
   g_free (location);
   return TRUE;
 
@@ -623,8 +794,7 @@ gst_csv_ecg_src_query (GstBaseSrc * src, GstQuery * query)
         break;
       switch (format) {
         case GST_FORMAT_BYTES:
-          gst_query_set_position (query, format, self->bytes_read -
-              (self->rlen - self->rpos));
+          gst_query_set_position (query, format, self->out_bytes);
           return TRUE;
         case GST_FORMAT_DEFAULT:
           gst_query_set_position (query, format, self->samples);
@@ -696,18 +866,358 @@ gst_csv_ecg_src_get_times (GstBaseSrc * src, GstBuffer * buffer,
   }
 }
 
+/* ---- messages kept with the samples ---- */
+
+static void
+csv_message_free (gpointer data)
+{
+  CsvMessage *m = data;
+
+  g_free (m->text);
+  g_free (m->debug);
+  g_free (m);
+}
+
+/* Keeps a message (taking @text and @debug) for create () to post; logs it
+ * now, as GST_ELEMENT_ERROR would */
+static void
+gst_csv_ecg_src_defer (GstCsvEcgSrc * self, guint64 sample,
+    GstMessageType type, GQuark domain, gint code, gchar * text,
+    gchar * debug, const gchar * file, const gchar * function, gint line)
+{
+  const gchar *kind = type == GST_MESSAGE_ERROR ? "error" : "warning";
+  CsvMessage *m = g_new (CsvMessage, 1);
+
+  if (text)
+    GST_WARNING_OBJECT (self, "%s: %s", kind, text);
+  if (debug)
+    GST_WARNING_OBJECT (self, "%s: %s", kind, debug);
+  m->sample = sample;
+  m->type = type;
+  m->domain = domain;
+  m->code = code;
+  m->text = text;
+  m->debug = debug;
+  m->file = file;
+  m->function = function;
+  m->line = line;
+  g_ptr_array_add (self->msgs, m);
+}
+
+/* Posts @b's messages about the samples before @limit (all of them for
+ * G_MAXUINT64) */
+static void
+gst_csv_ecg_src_post (GstCsvEcgSrc * self, CsvBatch * b, guint64 limit)
+{
+  while (b->next_msg < b->msgs->len) {
+    CsvMessage *m = g_ptr_array_index (b->msgs, b->next_msg);
+
+    if (limit != G_MAXUINT64 && m->sample >= limit)
+      break;
+    b->next_msg++;
+    gst_element_message_full (GST_ELEMENT (self), m->type, m->domain,
+        m->code, m->text, m->debug, m->file, m->function, m->line);
+    m->text = NULL;
+    m->debug = NULL;
+  }
+}
+
+/* ---- batches ---- */
+
+/* Empties @b for the next fill; its memory is kept */
+static void
+gst_csv_ecg_src_batch_clear (CsvBatch * b)
+{
+  g_ptr_array_set_size (b->msgs, 0);
+  b->next_msg = 0;
+  b->n = 0;
+  b->taken = 0;
+  b->last = FALSE;
+  b->flow = GST_FLOW_OK;
+  b->state = CSV_BATCH_FREE;
+}
+
+static void
+gst_csv_ecg_src_batch_free_data (GstCsvEcgSrc * self, CsvBatch * b)
+{
+  if (b->mem) {
+    gst_memory_unmap (b->mem, &b->map);
+    gst_memory_unref (b->mem);
+  } else if (b->pinned) {
+    if (ecg_cuda_host_free (b->data) != ECG_CUDA_OK)
+      GST_WARNING_OBJECT (self, "could not free a pinned buffer");
+  } else {
+    g_free (b->data);
+  }
+  b->mem = NULL;
+  b->data = NULL;
+  b->pinned = FALSE;
+}
+
+/* Input consumed so far by the parse */
+static inline guint64
+gst_csv_ecg_src_consumed (GstCsvEcgSrc * self)
+{
+  return self->win_off + self->rpos;
+}
+
+/* The parsing thread starts filling @b: pinned memory for CUDA output, a
+ * memory to hand out whole when a batch is one buffer, else plain memory.
+ * Returns FALSE if that failed (@b then holds the error). */
+static gboolean
+gst_csv_ecg_src_batch_begin (GstCsvEcgSrc * self, CsvBatch * b, gboolean pinned)
+{
+  gsize size = (gsize) b->cap * sizeof (gfloat);
+  const gchar *what = "cudaSetDevice";
+  gpointer p = NULL;
+  gint ret;
+
+  b->state = CSV_BATCH_FILLING;
+  b->start = self->parsed;
+  b->bytes_start = b->bytes_end = gst_csv_ecg_src_consumed (self);
+  self->msgs = b->msgs;
+
+  if (b->data && b->pinned != pinned)
+    gst_csv_ecg_src_batch_free_data (self, b);
+  if (b->data)
+    return TRUE;
+  if (pinned) {
+    /* on the device of the element's stream: this thread may be new */
+    if (!self->cuda_thread_set &&
+        (ret = ecg_cuda_set_device (self->cuda.device)) != ECG_CUDA_OK)
+      goto cuda_failed;
+    self->cuda_thread_set = TRUE;
+    what = "cudaMallocHost";
+    if ((ret = ecg_cuda_host_alloc (size, &p)) != ECG_CUDA_OK)
+      goto cuda_failed;
+    b->data = p;
+    b->pinned = TRUE;
+  } else if (self->whole_batches) {
+    b->mem = gst_allocator_alloc (NULL, size, NULL);
+    gst_memory_map (b->mem, &b->map, GST_MAP_WRITE);
+    b->data = (gfloat *) b->map.data;
+  } else {
+    b->data = g_malloc (size);
+  }
+  return TRUE;
+
+  /* ERRORS */
+cuda_failed:
+  {
+    CSV_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("%s on device %d: %s", what, self->cuda.device,
+            ecg_cuda_strerror (ret)));
+    b->last = TRUE;
+    b->flow = GST_FLOW_ERROR;
+    return FALSE;
+  }
+}
+
+/* ---- reading ---- */
+
+/* The NUL byte error comes where the reader of 1 MiB windows this element
+ * had before would meet it, with the same samples before it and the same
+ * line number.  That reader refilled its window once it had parsed every
+ * complete line in it, keeping the incomplete last one, so a window ends 1
+ * MiB after the start of the line at which it was read (after a line too
+ * long for it, at the end of the last window), and the error came at the
+ * refill that read the first NUL.  Where that is depends on every window
+ * before, so the windows are followed as the text is read: the one ending
+ * at sim_end was read at the line starting at sim_start; sim_last_nl is the
+ * last "\n" before sim_scan.  Until the window holding the first NUL is
+ * known (nul_stop, where parsing stops to report it), the parse may not
+ * pass the start of the first window whose text is not all read yet. */
+static const gchar *
+csv_last_newline (const gchar * p, gsize n)
+{
+  while (n > 0) {
+    if (p[--n] == '\n')
+      return p + n;
+  }
+  return NULL;
+}
+
+static void
+gst_csv_ecg_src_track_reads (GstCsvEcgSrc * self)
+{
+  guint64 have = self->win_off + self->rlen;
+
+  /* the header reader skipped a byte order mark after the first read */
+  if (self->sim_scan == 0 && self->win_off == 0)
+    self->sim_start = csv_bom_length (self->rbuf, self->rlen);
+  while (self->nul_stop < 0) {
+    guint64 upto = MIN (self->sim_end, have);
+
+    if (self->sim_scan < upto) {
+      const gchar *nl = csv_last_newline (self->rbuf + (self->sim_scan -
+              self->win_off), upto - self->sim_scan);
+
+      if (nl)
+        self->sim_last_nl = self->win_off + (nl - self->rbuf);
+      self->sim_scan = upto;
+    }
+    if (self->nul_at >= 0 && (guint64) self->nul_at < self->sim_end) {
+      self->nul_stop = self->sim_start;
+      GST_DEBUG_OBJECT (self, "NUL byte at %" G_GINT64_FORMAT ", reported "
+          "at %" G_GINT64_FORMAT, self->nul_at, self->nul_stop);
+      break;
+    }
+    if (self->sim_scan < self->sim_end)
+      break;
+    /* that window is parsed: the next is read at the incomplete line */
+    if (self->sim_last_nl >= (gint64) self->sim_start) {
+      self->sim_start = self->sim_last_nl + 1;
+      self->sim_skip = FALSE;
+    } else if (self->sim_skip || self->sim_end - self->sim_start >= MAX_LINE) {
+      /* in a line too long for a window, skipped to its end */
+      self->sim_start = self->sim_end;
+      self->sim_skip = TRUE;
+    }
+    self->sim_end = self->sim_start + MAX_LINE;
+  }
+}
+
+/* Where the parse must stop in rbuf for now (see above) */
+static gsize
+gst_csv_ecg_src_data_end (GstCsvEcgSrc * self)
+{
+  guint64 stop;
+
+  if (self->nul_stop >= 0)
+    stop = (guint64) self->nul_stop;
+  else if (self->use_pread && !self->eof)
+    stop = self->sim_start;
+  else
+    return self->rlen;
+  if (stop >= self->win_off + self->rlen)
+    return self->rlen;
+  /* the parse never passes it */
+  g_assert (stop >= self->win_off + self->rpos);
+  return (gsize) (stop - self->win_off);
+}
+
+typedef struct
+{
+  gint fd;
+  gchar *dst;
+  guint64 off;
+  gsize want;
+  gsize got;
+  gint err;
+  gboolean check_nul;
+  gssize nul;
+} CsvReadPiece;
+
+static void
+gst_csv_ecg_src_read_piece (gpointer data, gint index)
+{
+  CsvReadPiece *p = &((CsvReadPiece *) data)[index];
+
+  while (p->got < p->want) {
+    gssize r = pread (p->fd, p->dst + p->got, p->want - p->got,
+        (off_t) (p->off + p->got));
+
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      p->err = errno;
+      break;
+    }
+    if (r == 0)
+      break;
+    p->got += r;
+  }
+  if (p->check_nul) {
+    const gchar *z = memchr (p->dst, 0, p->got);
+
+    p->nul = z ? z - p->dst : -1;
+  }
+}
+
+/* A regular file: fills the window with pieces read by the parsing threads
+ * at once (copying 400 MB out of the page cache takes one thread 50 ms) */
+static gboolean
+gst_csv_ecg_src_fill_pread (GstCsvEcgSrc * self, GstFlowReturn * flow)
+{
+  CsvReadPiece pieces[CSV_POOL_MAX_THREADS];
+  gsize want = self->rcap - self->rlen, total = 0;
+  guint64 at = self->file_off + self->bytes_read;
+  gint n, i;
+
+  if (g_atomic_int_get (&self->quit)) {
+    *flow = GST_FLOW_FLUSHING;
+    return FALSE;
+  }
+  /* what is kept is less than 2 MiB: the line at the parse (< MAX_LINE)
+   * and the text after data_end (< MAX_LINE) */
+  g_assert (want > 0);
+  n = (gint) MIN ((gsize) csv_pool_threads (self->pool),
+      MAX (1, want / READ_PIECE));
+  for (i = 0; i < n; i++) {
+    gsize a = want * i / n;
+
+    pieces[i].fd = self->fd;
+    pieces[i].dst = self->rbuf + self->rlen + a;
+    pieces[i].off = at + a;
+    pieces[i].want = want * (i + 1) / n - a;
+    pieces[i].got = 0;
+    pieces[i].err = 0;
+    pieces[i].check_nul = self->nul_at < 0;
+    pieces[i].nul = -1;
+  }
+  csv_pool_run (self->pool, n, gst_csv_ecg_src_read_piece, pieces);
+
+  /* the text read is the pieces up to the first short one */
+  for (i = 0; i < n; i++) {
+    CsvReadPiece *p = &pieces[i];
+
+    if (p->nul >= 0 && self->nul_at < 0)
+      self->nul_at = (gint64) (self->bytes_read + total + p->nul);
+    total += p->got;
+    if (p->got < p->want) {
+      if (p->err && total == 0) {
+        errno = p->err;
+        goto read_failed;
+      }
+      break;
+    }
+  }
+  if (total == 0)
+    self->eof = TRUE;
+  self->rlen += total;
+  self->bytes_read += total;
+  gst_csv_ecg_src_track_reads (self);
+  return TRUE;
+
+  /* ERRORS */
+read_failed:
+  {
+    CSV_ERROR (self, RESOURCE, READ, (NULL), GST_ERROR_SYSTEM);
+    *flow = GST_FLOW_ERROR;
+    return FALSE;
+  }
+}
+
 /* Reads more text after the unconsumed bytes.  Returns FALSE on error (an
- * error is posted) or flushing (*flow says which). */
+ * error is kept) or when interrupted (flushing, or stopping the
+ * read-ahead; *flow says which). */
 static gboolean
 gst_csv_ecg_src_fill (GstCsvEcgSrc * self, GstFlowReturn * flow)
 {
   gssize r;
 
+  if (self->nul_stop >= 0 &&
+      gst_csv_ecg_src_consumed (self) >= (guint64) self->nul_stop)
+    goto binary;
+
   if (self->rpos > 0) {
     memmove (self->rbuf, self->rbuf + self->rpos, self->rlen - self->rpos);
     self->rlen -= self->rpos;
+    self->win_off += self->rpos;
     self->rpos = 0;
   }
+  if (self->use_pread)
+    return gst_csv_ecg_src_fill_pread (self, flow);
 
   if (!self->seekable_file) {
     gint pr;
@@ -738,32 +1248,37 @@ gst_csv_ecg_src_fill (GstCsvEcgSrc * self, GstFlowReturn * flow)
   /* ERRORS */
 read_failed:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL), GST_ERROR_SYSTEM);
+    CSV_ERROR (self, RESOURCE, READ, (NULL), GST_ERROR_SYSTEM);
     *flow = GST_FLOW_ERROR;
     return FALSE;
   }
 binary:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("The input is not CSV text."),
+    CSV_ERROR (self, STREAM, DECODE, ("The input is not CSV text."),
         ("a NUL byte after line %" G_GUINT64_FORMAT, self->line_no));
     *flow = GST_FLOW_ERROR;
     return FALSE;
   }
 }
 
-/* The length of the complete line at rpos, terminator included, or 0 if it
- * is not complete yet. */
+/* The length of the complete line at rpos before @end, terminator
+ * included; 0 if it is not complete yet, or if it has no "\n" in MAX_LINE
+ * bytes (*too_long). */
 static gsize
-gst_csv_ecg_src_line_length (GstCsvEcgSrc * self)
+gst_csv_ecg_src_line_length (GstCsvEcgSrc * self, gsize end,
+    gboolean at_eof, gboolean * too_long)
 {
   const gchar *start = self->rbuf + self->rpos;
-  const gchar *nl = memchr (start, '\n', self->rlen - self->rpos);
+  gsize avail = end - self->rpos;
+  const gchar *nl = memchr (start, '\n', MIN (avail, MAX_LINE));
 
+  *too_long = FALSE;
   if (nl)
     return nl - start + 1;
-  if (self->eof)
-    return self->rlen - self->rpos;
+  if (avail >= MAX_LINE)
+    *too_long = TRUE;
+  else if (at_eof)
+    return avail;
   return 0;
 }
 
@@ -785,11 +1300,14 @@ gst_csv_ecg_src_read_header (GstCsvEcgSrc * self, GstFlowReturn * flow)
   }
 
   for (;;) {
-    len = gst_csv_ecg_src_line_length (self);
+    gsize end = gst_csv_ecg_src_data_end (self);
+    gboolean at_eof = self->eof && end == self->rlen, too_long;
+
+    len = gst_csv_ecg_src_line_length (self, end, at_eof, &too_long);
     if (len == 0) {
-      if (self->rlen - self->rpos >= MAX_LINE)
+      if (too_long)
         goto line_too_long;
-      if (self->eof)
+      if (at_eof)
         goto no_samples;
       if (!gst_csv_ecg_src_fill (self, flow))
         return FALSE;
@@ -832,16 +1350,14 @@ gst_csv_ecg_src_read_header (GstCsvEcgSrc * self, GstFlowReturn * flow)
   /* ERRORS */
 line_too_long:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("The input is not CSV text."),
+    CSV_ERROR (self, STREAM, DECODE, ("The input is not CSV text."),
         ("the first line is longer than %d bytes", MAX_LINE));
     *flow = GST_FLOW_ERROR;
     return FALSE;
   }
 no_samples:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("The input holds no samples."),
+    CSV_ERROR (self, STREAM, DECODE, ("The input holds no samples."),
         ("%s after %" G_GUINT64_FORMAT " lines",
             self->bytes_read ? "no data rows" : "empty input",
             self->line_no - 1));
@@ -853,7 +1369,7 @@ no_column:
     gchar *hdr = g_strndup (line, len);
 
     g_strchomp (hdr);
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+    CSV_ERROR (self, STREAM, FORMAT,
         ("The input has no column \"%s\".", req ? req : "0"),
         ("first line: \"%.200s\" (%d fields)", hdr, self->n_cols));
     g_free (hdr);
@@ -862,7 +1378,7 @@ no_column:
   }
 no_header:
   {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+    CSV_ERROR (self, STREAM, FORMAT,
         ("The input has no header, so column \"%s\" cannot be found.", req),
         ("give the column as a 0-based index"));
     *flow = GST_FLOW_ERROR;
@@ -870,9 +1386,11 @@ no_header:
   }
 }
 
-/* A bad row: hold the last good value, warn, count; fail past max-errors. */
+/* A bad row, sample @sample: hold the last good value, warn, count; fail
+ * past max-errors. */
 static gboolean
-gst_csv_ecg_src_bad_row (GstCsvEcgSrc * self, const gchar * what, gfloat * out)
+gst_csv_ecg_src_bad_row (GstCsvEcgSrc * self, const gchar * what,
+    gfloat * out, guint64 sample)
 {
   guint64 n;
 
@@ -881,14 +1399,13 @@ gst_csv_ecg_src_bad_row (GstCsvEcgSrc * self, const gchar * what, gfloat * out)
   GST_OBJECT_UNLOCK (self);
 
   if (self->max_err >= 0 && n > (guint64) self->max_err) {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("Too many bad rows in the input."),
+    CSV_ERROR (self, STREAM, DECODE, ("Too many bad rows in the input."),
         ("line %" G_GUINT64_FORMAT ": %s (bad row %" G_GUINT64_FORMAT
             ", max-errors=%d)", self->line_no, what, n, self->max_err));
     return FALSE;
   }
   if (n <= REPORTED_BAD_ROWS)
-    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+    CSV_WARNING (self, sample, STREAM, DECODE,
         ("Bad row in the input; the previous value is repeated."),
         ("line %" G_GUINT64_FORMAT ": %s%s", self->line_no, what,
             n == REPORTED_BAD_ROWS ?
@@ -900,71 +1417,82 @@ gst_csv_ecg_src_bad_row (GstCsvEcgSrc * self, const gchar * what, gfloat * out)
   return TRUE;
 }
 
-/* Fills out[0..max) with samples; returns how many, 0 at end of input.
- * Returns FALSE with *flow set on error or flushing. */
+/* The end of the next span to parse at once: about the bytes that the
+ * @want values take (from the bytes per line so far), cut at a line end,
+ * since the threads count the lines of all they are given; and ending
+ * where a line too long could start to fit in it.  Such a line has no "\n"
+ * in MAX_LINE bytes, so it holds one of the blocks of MAX_LINE / 2 bytes
+ * from rpos whole: the span ends at the first block without "\n", and the
+ * line through that point is judged on its own. */
+static gsize
+gst_csv_ecg_src_span_end (GstCsvEcgSrc * self, gsize end, guint want)
+{
+  const gsize half = MAX_LINE / 2;
+  gsize span_end = end, room = end - self->rpos, w, b;
+
+  if (self->line_bytes > 0.0)
+    w = (gsize) (1.05 * want * self->line_bytes) + 4096;
+  else
+    w = 32 * (gsize) want + 65536;
+  if (w < room) {
+    const gchar *nl = memchr (self->rbuf + self->rpos + w, '\n', room - w);
+
+    span_end = nl ? (gsize) (nl - self->rbuf) + 1 : end;
+  }
+  for (b = self->rpos; b + half <= span_end; b += half) {
+    if (!memchr (self->rbuf + b, '\n', half))
+      return b;
+  }
+  return span_end;
+}
+
+/* Parses samples into out[*got .. max) and moves *got on; stops early only
+ * at the end of input.  Returns FALSE with *flow set on error (kept for
+ * create ()) or when interrupted. */
 static gboolean
 gst_csv_ecg_src_parse (GstCsvEcgSrc * self, gfloat * out, guint max,
     guint * got, GstFlowReturn * flow)
 {
-  guint n = 0;
+  guint n = *got;
+  gsize line_end = 0;           /* a line known to be short, parsed alone */
 
   while (n < max) {
+    gsize end = gst_csv_ecg_src_data_end (self), span_end, left;
+    gboolean at_eof = self->eof && end == self->rlen;
     CsvBlockResult res;
-    gint st;
+    const gchar *nl;
     gchar what[96];
-    gsize avail, span;
+    gint st;
 
     if (self->skip_line) {
-      const gchar *nl = memchr (self->rbuf + self->rpos, '\n',
-          self->rlen - self->rpos);
-
+      nl = memchr (self->rbuf + self->rpos, '\n', end - self->rpos);
       if (nl) {
         self->rpos = nl - self->rbuf + 1;
         self->skip_line = FALSE;
         self->line_no++;
         continue;
       }
-      self->rpos = self->rlen;
-      if (self->eof) {
+      self->rpos = end;
+      if (at_eof) {
         self->skip_line = FALSE;
         break;
       }
       if (!gst_csv_ecg_src_fill (self, flow))
-        return FALSE;
+        goto stopped;
       continue;
     }
 
-    /* Several threads parse at once, over about as many bytes as the
-     * values still wanted take (from the bytes per line so far), cut at a
-     * line end; what stays is parsed by the next round. */
-    avail = self->rlen - self->rpos;
-    span = avail;
-    if (self->parse_threads > 1 && self->line_bytes > 0.0) {
-      /* a little short of the estimate: a span holding more lines than
-       * wanted would make the last part parse twice */
-      gsize want = (gsize) (0.97 * (max - n) * self->line_bytes) + 1;
-
-      if (want < avail) {
-        const gchar *nl = memchr (self->rbuf + self->rpos + want, '\n',
-            avail - want);
-
-        span = nl ? (gsize) (nl - (self->rbuf + self->rpos)) + 1 : avail;
-      }
+    if (line_end) {
+      span_end = line_end;
+      line_end = 0;
+    } else {
+      span_end = gst_csv_ecg_src_span_end (self, end, max - n);
     }
-    st = csv_parse_block_mt (self->rbuf + self->rpos, span,
-        span == avail ? self->eof : TRUE, self->col, self->n_cols, out + n,
-        max - n, &res, self->parse_threads, self->parse_ws);
+    st = csv_parse_block_pool (self->pool, self->rbuf + self->rpos,
+        span_end - self->rpos, at_eof && span_end == end, self->col,
+        self->n_cols, out + n, max - n, &res);
     if (res.n_values && res.consumed)
       self->line_bytes = (gdouble) res.consumed / res.n_values;
-    if (st == CSV_OK && span < avail) {
-      /* the span is done; the rest of the buffer is next */
-      n += res.n_values;
-      if (res.n_values)
-        self->last_good = out[n - 1];
-      self->rpos += res.consumed;
-      self->line_no += res.n_values;
-      continue;
-    }
     if (res.n_values) {
       n += res.n_values;
       self->last_good = out[n - 1];
@@ -976,20 +1504,34 @@ gst_csv_ecg_src_parse (GstCsvEcgSrc * self, gfloat * out, guint max,
       case CSV_FULL:
         continue;
       case CSV_OK:
-        if (self->eof)
-          goto done;
-        if (self->rlen - self->rpos >= MAX_LINE) {
+        if (res.consumed && self->rpos == span_end && span_end < end)
+          continue;             /* the span ended at a line end */
+        /* at rpos: an incomplete line, or nothing */
+        left = end - self->rpos;
+        nl = memchr (self->rbuf + self->rpos, '\n', MIN (left, MAX_LINE));
+        if (nl) {
+          line_end = nl - self->rbuf + 1;
+          continue;
+        }
+        if (left >= MAX_LINE) {
           /* an over-long line: a bad row, skipped to its end */
           g_snprintf (what, sizeof (what), "line longer than %d bytes",
               MAX_LINE);
-          if (!gst_csv_ecg_src_bad_row (self, what, out + n))
+          if (!gst_csv_ecg_src_bad_row (self, what, out + n,
+                  self->batch_start + n))
             goto error;
           n++;
           self->skip_line = TRUE;
           continue;
         }
+        if (at_eof) {
+          if (left == 0)
+            goto done;
+          line_end = end;
+          continue;
+        }
         if (!gst_csv_ecg_src_fill (self, flow))
-          return FALSE;
+          goto stopped;
         continue;
       case CSV_ERR_EMPTY_LINE:
         GST_LOG_OBJECT (self, "skipping blank line %" G_GUINT64_FORMAT,
@@ -1013,7 +1555,7 @@ gst_csv_ecg_src_parse (GstCsvEcgSrc * self, gfloat * out, guint max,
         g_snprintf (what, sizeof (what), "%s", csv_strerror (st));
         break;
     }
-    if (!gst_csv_ecg_src_bad_row (self, what, out + n))
+    if (!gst_csv_ecg_src_bad_row (self, what, out + n, self->batch_start + n))
       goto error;
     n++;
     self->rpos += res.line_len;
@@ -1025,7 +1567,109 @@ done:
 
 error:
   *flow = GST_FLOW_ERROR;
+stopped:
+  *got = n;
   return FALSE;
+}
+
+/* The input ended after @total samples: EOS, or an error when it held no
+ * sample at all */
+static GstFlowReturn
+gst_csv_ecg_src_at_end (GstCsvEcgSrc * self, guint64 total)
+{
+  if (total == 0)
+    goto no_samples;
+  if (self->bad_rows > REPORTED_BAD_ROWS)
+    CSV_WARNING (self, G_MAXUINT64, STREAM, DECODE,
+        ("%" G_GUINT64_FORMAT " bad rows in the input were replaced by the "
+            "previous value.", self->bad_rows),
+        ("%" G_GUINT64_FORMAT " samples in all", total));
+  GST_DEBUG_OBJECT (self, "end of input after %" G_GUINT64_FORMAT
+      " samples", total);
+  return GST_FLOW_EOS;
+
+  /* ERRORS */
+no_samples:
+  {
+    CSV_ERROR (self, STREAM, DECODE, ("The input holds no samples."),
+        ("only a header or blank lines (%" G_GUINT64_FORMAT " lines)",
+            self->line_no - 1));
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* Parses into @b until it holds @want samples, or the input ended or
+ * failed (then @b is the last batch).  Returns FALSE when interrupted: @b
+ * keeps what it has and the next call goes on. */
+static gboolean
+gst_csv_ecg_src_produce (GstCsvEcgSrc * self, CsvBatch * b, guint want)
+{
+  GstFlowReturn flow = GST_FLOW_OK;
+
+  self->msgs = b->msgs;
+  self->batch_start = b->start;
+  if (!self->header_done && !gst_csv_ecg_src_read_header (self, &flow))
+    goto stopped;
+  if (!gst_csv_ecg_src_parse (self, b->data, want, &b->n, &flow))
+    goto stopped;
+  b->bytes_end = gst_csv_ecg_src_consumed (self);
+  self->parsed = b->start + b->n;
+  if (b->n < want) {
+    b->last = TRUE;
+    b->flow = gst_csv_ecg_src_at_end (self, self->parsed);
+  }
+  return TRUE;
+
+stopped:
+  b->bytes_end = gst_csv_ecg_src_consumed (self);
+  if (flow == GST_FLOW_FLUSHING)
+    return FALSE;
+  /* an error, posted after the buffers before it: the buffer it falls in
+   * never leaves (batches start at a buffer boundary) */
+  b->n -= b->n % self->spb;
+  self->parsed = b->start + b->n;
+  b->last = TRUE;
+  b->flow = flow;
+  return TRUE;
+}
+
+/* The read-ahead thread: parses batches as long as one is free.  The first
+ * batches are smaller, so the first buffers leave soon. */
+static gpointer
+gst_csv_ecg_src_read_ahead (gpointer data)
+{
+  GstCsvEcgSrc *self = data;
+  guint blocks = 1;
+
+  GST_DEBUG_OBJECT (self, "read-ahead started");
+  for (;;) {
+    CsvBatch *b;
+    gboolean last;
+
+    g_mutex_lock (&self->qlock);
+    while (g_queue_is_empty (&self->free) && !g_atomic_int_get (&self->quit))
+      g_cond_wait (&self->free_cond, &self->qlock);
+    b = g_atomic_int_get (&self->quit) ? NULL : g_queue_pop_head (&self->free);
+    g_mutex_unlock (&self->qlock);
+    if (!b)
+      break;
+
+    if (gst_csv_ecg_src_batch_begin (self, b, self->pin_batches) &&
+        !gst_csv_ecg_src_produce (self, b, blocks * self->spb))
+      break;                    /* stopping; stop () frees b */
+    blocks = MIN (blocks * 2, self->batch_blocks);
+
+    g_mutex_lock (&self->qlock);
+    last = b->last;
+    b->state = CSV_BATCH_READY;
+    g_queue_push_tail (&self->ready, b);
+    g_cond_signal (&self->ready_cond);
+    g_mutex_unlock (&self->qlock);
+    if (last)
+      break;
+  }
+  GST_DEBUG_OBJECT (self, "read-ahead done");
+  return NULL;
 }
 
 static gboolean
@@ -1048,109 +1692,146 @@ static GstFlowReturn
 gst_csv_ecg_src_create (GstPushSrc * src, GstBuffer ** buf)
 {
   GstCsvEcgSrc *self = GST_CSV_ECG_SRC (src);
-  GstFlowReturn flow = GST_FLOW_OK;
-  GstBuffer *out;
-  GstMapInfo map;
-  guint got = 0;
+  GError *err = NULL;
+  CsvBatch *b;
 
   if (self->done)
-    return GST_FLOW_EOS;
+    return self->done_flow;
 
-  if (!self->header_done && !gst_csv_ecg_src_read_header (self, &flow))
-    return flow;
-
-  if (self->out_cuda)
-    return gst_csv_ecg_src_create_cuda (self, buf);
-
-  out = gst_buffer_new_allocate (NULL, (gsize) self->spb * sizeof (gfloat),
-      NULL);
-  gst_buffer_map (out, &map, GST_MAP_WRITE);
-  if (!gst_csv_ecg_src_parse (self, (gfloat *) map.data, self->spb, &got,
-          &flow)) {
-    gst_buffer_unmap (out, &map);
-    gst_buffer_unref (out);
-    return flow;
+  if (!self->read_ahead) {
+    /* parse one buffer's worth now, in this thread */
+    b = &self->batches[0];
+    if (b->state == CSV_BATCH_FREE) {
+      self->pin_batches = self->out_cuda;
+      gst_csv_ecg_src_batch_begin (self, b, self->pin_batches);
+    }
+    if (b->state == CSV_BATCH_FILLING && !b->last) {
+      if (!gst_csv_ecg_src_produce (self, b, self->spb))
+        return GST_FLOW_FLUSHING;
+    }
+    b->state = CSV_BATCH_READY;
+    return gst_csv_ecg_src_take (self, b, buf);
   }
-  gst_buffer_unmap (out, &map);
 
-  if (got == 0) {
-    gst_buffer_unref (out);
-    return gst_csv_ecg_src_at_end (self);
+  if (!self->reader) {
+    /* the memory of the batches follows the caps of the first buffer */
+    self->pin_batches = self->out_cuda;
+    self->reader = g_thread_try_new ("csvecgsrc-read",
+        gst_csv_ecg_src_read_ahead, self, &err);
+    if (!self->reader)
+      goto no_thread;
   }
-  return gst_csv_ecg_src_finish_buffer (self, out, got, buf);
-}
-
-/* The input ended: EOS, or an error when it held no sample at all */
-static GstFlowReturn
-gst_csv_ecg_src_at_end (GstCsvEcgSrc * self)
-{
-  self->done = TRUE;
-  if (self->samples == 0)
-    goto no_samples;
-  if (self->bad_rows > REPORTED_BAD_ROWS)
-    GST_ELEMENT_WARNING (self, STREAM, DECODE,
-        ("%" G_GUINT64_FORMAT " bad rows in the input were replaced by the "
-            "previous value.", self->bad_rows),
-        ("%" G_GUINT64_FORMAT " samples in all", self->samples));
-  GST_DEBUG_OBJECT (self, "end of input after %" G_GUINT64_FORMAT
-      " samples", self->samples);
-  return GST_FLOW_EOS;
+  g_mutex_lock (&self->qlock);
+  while (g_queue_is_empty (&self->ready) && !self->flushing)
+    g_cond_wait (&self->ready_cond, &self->qlock);
+  b = self->flushing ? NULL : g_queue_peek_head (&self->ready);
+  g_mutex_unlock (&self->qlock);
+  if (!b)
+    return GST_FLOW_FLUSHING;
+  /* the reader does not touch a ready batch */
+  return gst_csv_ecg_src_take (self, b, buf);
 
   /* ERRORS */
-no_samples:
+no_thread:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("The input holds no samples."),
-        ("only a header or blank lines (%" G_GUINT64_FORMAT " lines)",
-            self->line_no - 1));
+    GST_ELEMENT_ERROR (self, CORE, THREAD, (NULL),
+        ("could not start the read-ahead thread: %s", err->message));
+    g_clear_error (&err);
     return GST_FLOW_ERROR;
   }
 }
 
-/* CUDA caps: parse into pinned host memory as on the CPU path, then copy
- * it into CUDA memory on the element's stream */
+/* Hands out the next buffer of @b, with the messages before it; at the end
+ * of the last batch, its messages and its flow */
 static GstFlowReturn
-gst_csv_ecg_src_create_cuda (GstCsvEcgSrc * self, GstBuffer ** buf)
+gst_csv_ecg_src_take (GstCsvEcgSrc * self, CsvBatch * b, GstBuffer ** buf)
 {
-  GstFlowReturn flow = GST_FLOW_OK;
-  gsize size = (gsize) self->spb * sizeof (gfloat);
-  const gchar *what = "cudaMallocHost";
+  GstFlowReturn ret;
   GstBuffer *out;
+  guint count;
+
+  if (b->taken == b->n) {
+    self->out_bytes = b->bytes_end;
+    self->done = TRUE;
+    self->done_flow = b->flow;
+    /* the bad rows of a buffer that never left, then the error or the
+     * summary */
+    gst_csv_ecg_src_post (self, b, G_MAXUINT64);
+    return b->flow;
+  }
+
+  count = MIN (self->spb, b->n - b->taken);
+  gst_csv_ecg_src_post (self, b, b->start + b->taken + count);
+  if (self->out_cuda) {
+    ret = gst_csv_ecg_src_upload (self, b->data + b->taken, count, &out);
+    if (ret != GST_FLOW_OK) {
+      self->done = TRUE;
+      self->done_flow = ret;
+      return ret;
+    }
+  } else if (b->mem && b->taken == 0 && count == b->n) {
+    /* a batch of one buffer: its memory leaves */
+    gst_memory_unmap (b->mem, &b->map);
+    out = gst_buffer_new ();
+    gst_buffer_append_memory (out, b->mem);
+    b->mem = NULL;
+    b->data = NULL;
+  } else {
+    out = gst_buffer_new_allocate (NULL, (gsize) count * sizeof (gfloat), NULL);
+    gst_buffer_fill (out, 0, b->data + b->taken,
+        (gsize) count * sizeof (gfloat));
+  }
+  b->taken += count;
+  self->out_bytes = b->bytes_start + gst_util_uint64_scale (b->bytes_end -
+      b->bytes_start, b->taken, b->n);
+
+  if (b->taken == b->n && !b->last) {
+    /* done with it: back to the parsing thread */
+    if (self->read_ahead) {
+      g_mutex_lock (&self->qlock);
+      g_assert (g_queue_peek_head (&self->ready) == b);
+      g_queue_pop_head (&self->ready);
+      gst_csv_ecg_src_batch_clear (b);
+      g_queue_push_tail (&self->free, b);
+      g_cond_signal (&self->free_cond);
+      g_mutex_unlock (&self->qlock);
+    } else {
+      gst_csv_ecg_src_batch_clear (b);
+    }
+  }
+  return gst_csv_ecg_src_finish_buffer (self, out, count, buf);
+}
+
+/* CUDA caps: copies @count samples at @data (pinned host memory, unless
+ * the caps changed) into CUDA memory on the element's stream.  The samples
+ * must be on the device before the buffer leaves, and @data is refilled
+ * afterwards: the stream is synchronised. */
+static GstFlowReturn
+gst_csv_ecg_src_upload (GstCsvEcgSrc * self, const gfloat * data,
+    guint count, GstBuffer ** out)
+{
+  gsize size = (gsize) count * sizeof (gfloat);
+  const gchar *what = "cudaMalloc";
   GstMapInfo map;
-  guint got = 0;
   gint ret = ECG_CUDA_ERR_RUNTIME;
 
-  if (!self->pinned &&
-      (ret = ecg_cuda_host_alloc (size, &self->pinned)) != ECG_CUDA_OK)
+  *out = gst_buffer_new_allocate (self->cuda.allocator, size, NULL);
+  if (!*out)
     goto cuda_failed;
-  if (!gst_csv_ecg_src_parse (self, (gfloat *) self->pinned, self->spb, &got,
-          &flow))
-    return flow;
-  if (got == 0)
-    return gst_csv_ecg_src_at_end (self);
-
-  what = "cudaMalloc";
-  ret = ECG_CUDA_ERR_RUNTIME;
-  out = gst_buffer_new_allocate (self->cuda.allocator, size, NULL);
-  if (!out)
-    goto cuda_failed;
-  if (!gst_buffer_map (out, &map, GST_MAP_WRITE | ECG_MAP_CUDA)) {
-    gst_buffer_unref (out);
+  if (!gst_buffer_map (*out, &map, GST_MAP_WRITE | ECG_MAP_CUDA)) {
+    gst_clear_buffer (out);
     goto cuda_failed;
   }
   what = "uploading the samples";
-  ret = ecg_cuda_memcpy_h2d (map.data, self->pinned,
-      (gsize) got * sizeof (gfloat), self->cuda.stream);
-  /* the samples must be on the device before the buffer leaves, and the
-   * pinned block is refilled for the next one */
+  ret = ecg_cuda_memcpy_h2d (map.data, data, size, self->cuda.stream);
   if (ret == ECG_CUDA_OK)
     ret = ecg_cuda_stream_sync (self->cuda.stream);
-  gst_buffer_unmap (out, &map);
+  gst_buffer_unmap (*out, &map);
   if (ret != ECG_CUDA_OK) {
-    gst_buffer_unref (out);
+    gst_clear_buffer (out);
     goto cuda_failed;
   }
-  return gst_csv_ecg_src_finish_buffer (self, out, got, buf);
+  return GST_FLOW_OK;
 
   /* ERRORS */
 cuda_failed:
@@ -1191,6 +1872,10 @@ gst_csv_ecg_src_unlock (GstBaseSrc * src)
   GstCsvEcgSrc *self = GST_CSV_ECG_SRC (src);
 
   gst_poll_set_flushing (self->poll, TRUE);
+  g_mutex_lock (&self->qlock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->ready_cond);
+  g_mutex_unlock (&self->qlock);
   return TRUE;
 }
 
@@ -1200,7 +1885,42 @@ gst_csv_ecg_src_unlock_stop (GstBaseSrc * src)
   GstCsvEcgSrc *self = GST_CSV_ECG_SRC (src);
 
   gst_poll_set_flushing (self->poll, FALSE);
+  g_mutex_lock (&self->qlock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->qlock);
   return TRUE;
+}
+
+/* Joins the read-ahead thread and frees what streaming made */
+static void
+gst_csv_ecg_src_release (GstCsvEcgSrc * self)
+{
+  guint i;
+
+  if (self->reader) {
+    g_mutex_lock (&self->qlock);
+    g_atomic_int_set (&self->quit, 1);
+    g_cond_broadcast (&self->free_cond);
+    g_mutex_unlock (&self->qlock);
+    g_thread_join (self->reader);
+    self->reader = NULL;
+  }
+  for (i = 0; i < self->n_batches; i++) {
+    CsvBatch *b = &self->batches[i];
+
+    gst_csv_ecg_src_batch_free_data (self, b);
+    if (b->msgs) {
+      gst_csv_ecg_src_batch_clear (b);
+      g_ptr_array_unref (b->msgs);
+      b->msgs = NULL;
+    }
+  }
+  self->n_batches = 0;
+  g_queue_clear (&self->ready);
+  g_queue_clear (&self->free);
+  self->msgs = NULL;
+  g_clear_pointer (&self->pool, csv_pool_free);
+  g_clear_pointer (&self->rbuf, g_free);
 }
 
 static gboolean
@@ -1208,9 +1928,7 @@ gst_csv_ecg_src_stop (GstBaseSrc * src)
 {
   GstCsvEcgSrc *self = GST_CSV_ECG_SRC (src);
 
-  if (self->pinned && ecg_cuda_host_free (self->pinned) != ECG_CUDA_OK)
-    GST_WARNING_OBJECT (self, "could not free the pinned buffer");
-  self->pinned = NULL;
+  gst_csv_ecg_src_release (self);
   self->out_cuda = FALSE;
   ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   if (self->fd >= 0) {
@@ -1218,11 +1936,12 @@ gst_csv_ecg_src_stop (GstBaseSrc * src)
     gst_poll_fd_init (&self->pollfd);
     if (self->own_fd)
       close (self->fd);
+    else if (self->use_pread)
+      /* where reading it would have left it */
+      lseek (self->fd, (off_t) (self->file_off + self->bytes_read), SEEK_SET);
   }
   self->fd = -1;
   self->out_rate = 0;
-  g_clear_pointer (&self->rbuf, g_free);
-  g_clear_pointer (&self->parse_ws, g_free);
   g_clear_pointer (&self->col_req, g_free);
   return TRUE;
 }

@@ -94,11 +94,34 @@ int         csv_parse_block     (const char * buf, size_t len, int at_eof,
                                  int column, int n_columns, float * out,
                                  size_t max_out, CsvBlockResult * res);
 
-/* csv_parse_block () over up to @n_threads threads: the buffer is cut at
- * line ends into parts parsed at once, then joined in order.  Result, @out
- * and @res are exactly those of csv_parse_block () with the same
- * arguments.  @workspace holds csv_parse_block_mt_workspace_size (len,
- * n_threads) bytes. */
+/* A pool of threads, started once and woken for each run: the caller of
+ * csv_pool_run () works too, so a pool of N threads starts N - 1.  One
+ * caller at a time per pool. */
+#define CSV_POOL_MAX_THREADS 16
+typedef struct _CsvPool CsvPool;
+typedef void (*CsvPoolFunc) (void * data, int index);
+
+CsvPool    *csv_pool_new        (int n_threads);
+void        csv_pool_free       (CsvPool * pool);
+int         csv_pool_threads    (const CsvPool * pool);
+void        csv_pool_run        (CsvPool * pool, int n_tasks,
+                                 CsvPoolFunc func, void * data);
+
+/* csv_parse_block () on the threads of @pool: the buffer is cut at line
+ * ends into parts parsed at once, each straight into its place in @out.
+ * The result, @res and the res->n_values values in @out are exactly those
+ * of csv_parse_block () with the same arguments; @out after them (up to
+ * @max_out) may be written too. */
+int         csv_parse_block_pool (CsvPool * pool, const char * buf,
+                                 size_t len, int at_eof, int column,
+                                 int n_columns, float * out, size_t max_out,
+                                 CsvBlockResult * res);
+
+/* csv_parse_block_pool () on a pool of up to @n_threads made for this
+ * call (threads started and joined each time: prefer a pool), or
+ * csv_parse_block () for one thread or less than 64 KiB.  @workspace is no
+ * longer used, but NULL still means one thread; the size below is kept for
+ * callers that allocate it. */
 #define CSV_MT_MAX_THREADS 64
 size_t      csv_parse_block_mt_workspace_size (size_t len, int n_threads);
 int         csv_parse_block_mt  (const char * buf, size_t len, int at_eof,

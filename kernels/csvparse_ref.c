@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <pthread.h>
+#include <unistd.h>
 
 /* The x87 fast path needs the 80-bit extended format: 64-bit significand
  * with an explicit integer bit in the low 8 bytes of the object. */
@@ -887,27 +888,345 @@ csv_parse_block (const char *buf, size_t len, int at_eof, int column,
   return status;
 }
 
+/* ---- a persistent pool of threads ---- */
+
+struct _CsvPool
+{
+  pthread_mutex_t lock;
+  pthread_cond_t work;          /* a run was posted, or quit */
+  pthread_cond_t done;          /* the last task of a run finished */
+  pthread_t *threads;
+  int n_workers;                /* threads started (the caller is one more) */
+  int quit;
+  /* the current run, under lock */
+  CsvPoolFunc func;
+  void *data;
+  int n_tasks, next, pending;
+};
+
+/* Takes tasks of the current run until none is left; called and returns
+ * with the lock held.  func and data are read under the lock at each
+ * claim, so a thread that wakes late cannot run a finished run's task. */
+static void
+csv_pool_drain (CsvPool * pool)
+{
+  while (pool->next < pool->n_tasks) {
+    int i = pool->next++;
+    CsvPoolFunc func = pool->func;
+    void *data = pool->data;
+
+    pthread_mutex_unlock (&pool->lock);
+    func (data, i);
+    pthread_mutex_lock (&pool->lock);
+    if (--pool->pending == 0)
+      pthread_cond_signal (&pool->done);
+  }
+}
+
+static void *
+csv_pool_worker (void *arg)
+{
+  CsvPool *pool = arg;
+
+  pthread_mutex_lock (&pool->lock);
+  for (;;) {
+    while (!pool->quit && pool->next >= pool->n_tasks)
+      pthread_cond_wait (&pool->work, &pool->lock);
+    if (pool->quit)
+      break;
+    csv_pool_drain (pool);
+  }
+  pthread_mutex_unlock (&pool->lock);
+  return NULL;
+}
+
+/**
+ * csv_pool_new:
+ * @n_threads: threads that run tasks, the caller of csv_pool_run ()
+ *   included; <= 0 for the online processors; at most CSV_POOL_MAX_THREADS
+ *
+ * Starts @n_threads - 1 threads that sleep until csv_pool_run () posts
+ * work.  If the system refuses a thread, the pool has fewer.
+ *
+ * Returns: (transfer full) (nullable): the pool, NULL if out of memory
+ */
+CsvPool *
+csv_pool_new (int n_threads)
+{
+  CsvPool *pool;
+  int i;
+
+  if (n_threads <= 0) {
+    long n = sysconf (_SC_NPROCESSORS_ONLN);
+
+    n_threads = n > 0 ? (int) (n < CSV_POOL_MAX_THREADS ? n :
+        CSV_POOL_MAX_THREADS) : 1;
+  }
+  if (n_threads > CSV_POOL_MAX_THREADS)
+    n_threads = CSV_POOL_MAX_THREADS;
+  pool = calloc (1, sizeof (*pool));
+  if (!pool)
+    return NULL;
+  pool->threads = calloc (n_threads, sizeof (pthread_t));
+  if (!pool->threads || pthread_mutex_init (&pool->lock, NULL) != 0) {
+    free (pool->threads);
+    free (pool);
+    return NULL;
+  }
+  pthread_cond_init (&pool->work, NULL);
+  pthread_cond_init (&pool->done, NULL);
+  for (i = 1; i < n_threads; i++) {
+    if (pthread_create (&pool->threads[pool->n_workers], NULL,
+            csv_pool_worker, pool) != 0)
+      break;
+    pool->n_workers++;
+  }
+  return pool;
+}
+
+/**
+ * csv_pool_free:
+ * @pool: (transfer full) (nullable): a pool, not running
+ *
+ * Stops and joins the threads.
+ */
+void
+csv_pool_free (CsvPool * pool)
+{
+  int i;
+
+  if (!pool)
+    return;
+  pthread_mutex_lock (&pool->lock);
+  pool->quit = 1;
+  pthread_cond_broadcast (&pool->work);
+  pthread_mutex_unlock (&pool->lock);
+  for (i = 0; i < pool->n_workers; i++)
+    pthread_join (pool->threads[i], NULL);
+  pthread_cond_destroy (&pool->work);
+  pthread_cond_destroy (&pool->done);
+  pthread_mutex_destroy (&pool->lock);
+  free (pool->threads);
+  free (pool);
+}
+
+/**
+ * csv_pool_threads:
+ * @pool: (nullable): a pool
+ *
+ * Returns: the threads that run tasks, the caller included (1 for NULL)
+ */
+int
+csv_pool_threads (const CsvPool * pool)
+{
+  return pool ? pool->n_workers + 1 : 1;
+}
+
+/**
+ * csv_pool_run:
+ * @pool: (nullable): a pool; NULL runs the tasks in the caller
+ * @n_tasks: tasks
+ * @func: called once with each index 0 .. @n_tasks - 1, in any order
+ * @data: passed to @func
+ *
+ * Runs the tasks on the pool's threads and the calling one and returns
+ * when all have returned.  One caller at a time per pool.
+ */
+void
+csv_pool_run (CsvPool * pool, int n_tasks, CsvPoolFunc func, void *data)
+{
+  int i;
+
+  if (n_tasks <= 0)
+    return;
+  if (!pool || pool->n_workers == 0 || n_tasks == 1) {
+    for (i = 0; i < n_tasks; i++)
+      func (data, i);
+    return;
+  }
+  pthread_mutex_lock (&pool->lock);
+  pool->func = func;
+  pool->data = data;
+  pool->n_tasks = n_tasks;
+  pool->next = 0;
+  pool->pending = n_tasks;
+  pthread_cond_broadcast (&pool->work);
+  csv_pool_drain (pool);
+  while (pool->pending > 0)
+    pthread_cond_wait (&pool->done, &pool->lock);
+  pool->func = NULL;
+  pool->data = NULL;
+  pthread_mutex_unlock (&pool->lock);
+}
+
 /* ---- parallel block parsing ---- */
+
+/* parts of at least this many bytes: a thread costs more than it saves on
+ * less */
+#define CSV_MIN_PART (32 * 1024)
+
+/* Number of "\n" in [p, p + n): 16 byte counters that cannot wrap within
+ * 255 rounds, a loop compilers turn into vector compares and adds. */
+static size_t
+csv_count_newlines (const char *p, size_t n)
+{
+  size_t c = 0, i;
+  int j, k;
+
+  while (n >= 16 * 255) {
+    unsigned char acc[16];
+
+    memset (acc, 0, sizeof (acc));
+    for (k = 0; k < 255; k++, p += 16) {
+      for (j = 0; j < 16; j++)
+        acc[j] += p[j] == '\n';
+    }
+    for (j = 0; j < 16; j++)
+      c += acc[j];
+    n -= 16 * 255;
+  }
+  for (i = 0; i < n; i++)
+    c += p[i] == '\n';
+  return c;
+}
 
 typedef struct
 {
   const char *buf;
   size_t len;
-  int at_eof, column, n_columns;
+  int at_eof;
   float *out;
+  size_t lines;                 /* lines that give a value or an error */
   size_t max_out;
   CsvBlockResult res;
   int status;
 } CsvPart;
 
-static void *
-csv_part_run (void *data)
+typedef struct
 {
-  CsvPart *p = data;
+  CsvPart *parts;
+  int column, n_columns;
+} CsvPartJob;
 
-  p->status = csv_parse_block (p->buf, p->len, p->at_eof, p->column,
-      p->n_columns, p->out, p->max_out, &p->res);
-  return NULL;
+static void
+csv_part_count (void *data, int i)
+{
+  CsvPart *p = &((CsvPartJob *) data)->parts[i];
+
+  p->lines = csv_count_newlines (p->buf, p->len);
+  if (p->at_eof && p->len > 0 && p->buf[p->len - 1] != '\n')
+    p->lines++;
+}
+
+static void
+csv_part_parse (void *data, int i)
+{
+  CsvPartJob *job = data;
+  CsvPart *p = &job->parts[i];
+
+  p->status = csv_parse_block (p->buf, p->len, p->at_eof, job->column,
+      job->n_columns, p->out, p->max_out, &p->res);
+}
+
+/**
+ * csv_parse_block_pool:
+ * @pool: (nullable): threads to use; NULL parses in the caller
+ * @buf, @len, @at_eof, @column, @n_columns, @out, @max_out, @res: as for
+ *   csv_parse_block ()
+ *
+ * csv_parse_block () on the threads of @pool: the status, @res and the
+ * res->n_values values in @out are exactly those of csv_parse_block ()
+ * with the same arguments; parts after the one that stopped may have
+ * written @out past them (up to @max_out).  No scratch memory.
+ *
+ * Parts: [start_k, start_k+1) with start_k the first line start at or after
+ * k len / T (T parts of at least 32 KiB, at most one per thread), so every
+ * part but the last ends with "\n" and only the last sees @at_eof.  First
+ * the "\n" of every part are counted at once: a part whose lines all give
+ * values gives one per line, so if the parts before it did, its values
+ * start at out + (lines before it).  Then the parts are parsed at once,
+ * each into its place with room for its lines plus one (so an incomplete
+ * last line still gives CSV_OK, as it would in one call) but never past
+ * @max_out, which makes the part where @out fills stop with CSV_FULL where
+ * one call would.  Joining in order, the first part that stopped early (a
+ * bad line, @out full, an incomplete line) gives the status and @res,
+ * offsets made relative to @buf; the parts after it are ignored.
+ */
+int
+csv_parse_block_pool (CsvPool * pool, const char *buf, size_t len,
+    int at_eof, int column, int n_columns, float *out, size_t max_out,
+    CsvBlockResult * res)
+{
+  CsvPart parts[CSV_POOL_MAX_THREADS];
+  CsvPartJob job;
+  size_t start = 0, off = 0;
+  int t, k, n_parse, n_threads = csv_pool_threads (pool);
+
+  if ((size_t) n_threads > len / CSV_MIN_PART)
+    n_threads = (int) (len / CSV_MIN_PART);
+  if (n_threads <= 1)
+    return csv_parse_block (buf, len, at_eof, column, n_columns, out,
+        max_out, res);
+  if (!res || !buf || (!out && max_out) || column < 0 || n_columns == 0 ||
+      (n_columns > 0 && column >= n_columns))
+    return CSV_ERR_INVAL;
+
+  for (t = 0; t < n_threads && start < len; t++) {
+    size_t end = t == n_threads - 1 ? len : (size_t) (t + 1) * len / n_threads;
+    const char *nl;
+
+    if (end < start)
+      end = start;
+    nl = end < len ? memchr (buf + end, '\n', len - end) : NULL;
+    end = nl ? (size_t) (nl - buf) + 1 : len;
+    parts[t].buf = buf + start;
+    parts[t].len = end - start;
+    parts[t].at_eof = end == len ? at_eof : 1;
+    start = end;
+  }
+  k = t;
+  job.parts = parts;
+  job.column = column;
+  job.n_columns = n_columns;
+  /* the last part's count places nothing */
+  csv_pool_run (pool, k - 1, csv_part_count, &job);
+
+  for (n_parse = 0; n_parse < k && off < max_out; n_parse++) {
+    CsvPart *p = &parts[n_parse];
+    size_t room = max_out - off;
+
+    p->out = out + off;
+    p->max_out = n_parse < k - 1 && p->lines + 1 < room ? p->lines + 1 : room;
+    if (n_parse < k - 1)
+      off += p->lines;
+  }
+  csv_pool_run (pool, n_parse, csv_part_parse, &job);
+
+  memset (res, 0, sizeof (*res));
+  start = 0;
+  off = 0;
+  for (t = 0; t < k; t++) {
+    CsvPart *p = &parts[t];
+
+    if (t == n_parse) {
+      /* out is full and text is left: what one call says at this point */
+      res->consumed = start;
+      res->n_values = off;
+      return CSV_FULL;
+    }
+    if (p->status != CSV_OK || p->res.consumed < p->len) {
+      /* a bad line, out full, or an incomplete last line */
+      *res = p->res;
+      res->consumed += start;
+      res->n_values += off;
+      return p->status;
+    }
+    start += p->len;
+    off += p->res.n_values;
+  }
+  res->consumed = start;
+  res->n_values = off;
+  return CSV_OK;
 }
 
 size_t
@@ -925,95 +1244,25 @@ csv_parse_block_mt_workspace_size (size_t len, int n_threads)
 /**
  * csv_parse_block_mt:
  *
- * Parts: [start_k, start_k+1) with start_k the first line start at or after
- * k len / T, so every part but the last ends with "\n" and only the last
- * sees @at_eof.  Each part is parsed by csv_parse_block () into its own
- * slice of @workspace.  Joining in order: values are copied while the parts
- * before were complete (CSV_OK); the first part that stopped (a bad line)
- * gives the status and @res, offsets made relative to @buf.  A part whose
- * values would overflow @max_out is parsed again in place by
- * csv_parse_block () with the room left, which gives CSV_FULL exactly where
- * the sequential call would.
+ * csv_parse_block_pool () on a pool of @n_threads (at most
+ * CSV_POOL_MAX_THREADS) made for this call.  @workspace is no longer used,
+ * but NULL still means one thread.
  */
 int
 csv_parse_block_mt (const char *buf, size_t len, int at_eof, int column,
     int n_columns, float *out, size_t max_out, CsvBlockResult * res,
     int n_threads, void *workspace)
 {
-  CsvPart parts[CSV_MT_MAX_THREADS];
-  pthread_t threads[CSV_MT_MAX_THREADS];
-  int started[CSV_MT_MAX_THREADS];
-  float *ws = workspace;
-  size_t n = 0, start = 0, done = 0;
-  int t, k, st = CSV_OK;
+  CsvPool *pool;
+  int st;
 
-  if (n_threads > CSV_MT_MAX_THREADS)
-    n_threads = CSV_MT_MAX_THREADS;
   /* small blocks: threads cost more than they save */
   if (n_threads <= 1 || len < 64 * 1024 || workspace == NULL)
     return csv_parse_block (buf, len, at_eof, column, n_columns, out,
         max_out, res);
-  if (!res || (!buf && len) || (!out && max_out) || column < 0 ||
-      n_columns == 0 || (n_columns > 0 && column >= n_columns))
-    return CSV_ERR_INVAL;
-
-  for (t = 0; t < n_threads && start < len; t++) {
-    size_t end = t == n_threads - 1 ? len : (size_t) (t + 1) * len / n_threads;
-    const char *nl;
-
-    if (end < start)
-      end = start;
-    nl = end < len ? memchr (buf + end, '\n', len - end) : NULL;
-    end = nl ? (size_t) (nl - buf) + 1 : len;
-    parts[t].buf = buf + start;
-    parts[t].len = end - start;
-    parts[t].at_eof = end == len ? at_eof : 1;
-    parts[t].column = column;
-    parts[t].n_columns = n_columns;
-    parts[t].out = ws + start + t;
-    parts[t].max_out = end - start + 1;
-    start = end;
-  }
-  k = t;
-  for (t = 0; t < k; t++)
-    started[t] = t > 0 && pthread_create (&threads[t], NULL, csv_part_run,
-        &parts[t]) == 0;
-  csv_part_run (&parts[0]);
-  for (t = 1; t < k; t++) {
-    if (started[t])
-      pthread_join (threads[t], NULL);
-    else
-      csv_part_run (&parts[t]);
-  }
-
-  memset (res, 0, sizeof (*res));
-  for (t = 0; t < k; t++) {
-    CsvPart *p = &parts[t];
-
-    if (n + p->res.n_values > max_out) {
-      /* the output fills inside this part: where exactly, only a
-       * sequential parse of it says */
-      CsvBlockResult r;
-
-      st = csv_parse_block (p->buf, p->len, p->at_eof, column, n_columns,
-          out + n, max_out - n, &r);
-      *res = r;
-      res->consumed += done;
-      res->n_values += n;
-      return st;
-    }
-    memcpy (out + n, p->out, p->res.n_values * sizeof (float));
-    n += p->res.n_values;
-    if (p->status != CSV_OK || (p->res.consumed < p->len)) {
-      /* a bad line, or an incomplete last line */
-      *res = p->res;
-      res->consumed += done;
-      res->n_values = n;
-      return p->status;
-    }
-    done += p->len;
-  }
-  res->consumed = done;
-  res->n_values = n;
+  pool = csv_pool_new (n_threads);
+  st = csv_parse_block_pool (pool, buf, len, at_eof, column, n_columns, out,
+      max_out, res);
+  csv_pool_free (pool);
   return st;
 }

@@ -974,6 +974,314 @@ GST_START_TEST (test_huge_header)
 
 GST_END_TEST;
 
+/* ---- large files: read ahead, in 16 MiB windows ---- */
+
+#define TEST_MAX_LINE (1024 * 1024)
+
+/* A text longer than the element's read window: a header, then a block
+ * of lines of varied length (some CRLF) repeated; optionally a bad row
+ * every @bad_every lines, a line of exactly TEST_MAX_LINE digits (too
+ * long: a bad row) at the first line start after @long_at bytes, and a
+ * line of TEST_MAX_LINE - 1 bytes (not too long; its value is 0) after
+ * @fine_at bytes. */
+typedef struct
+{
+  GString *text;
+  GArray *want;                 /* gfloat, with held values at bad rows */
+  GArray *bad_lines;            /* guint64 */
+} BigText;
+
+static void
+big_text_make (BigText * bt, gsize min_len, guint bad_every, gsize long_at,
+    gsize fine_at)
+{
+  GRand *rand = g_rand_new_with_seed (4321);
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  GArray *vals = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  guint64 line_no = 2, k = 0;
+  gfloat last = 0.0f;
+  guint i;
+
+  /* 9973 lines, a prime, so the windows fall at ever other places */
+  for (i = 0; i < 9973; i++) {
+    gdouble v = g_rand_double_range (rand, -3.0, 3.0);
+    gchar *s = g_strdup_printf ("%.*f%s", g_rand_int_range (rand, 0, 12), v,
+        i % 7 == 3 ? "\r\n" : "\n");
+    gfloat f = (gfloat) g_ascii_strtod (s, NULL);
+
+    g_ptr_array_add (lines, s);
+    g_array_append_val (vals, f);
+  }
+  bt->text = g_string_new ("MLII\n");
+  bt->want = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  bt->bad_lines = g_array_new (FALSE, FALSE, sizeof (guint64));
+  while (bt->text->len < min_len) {
+    const gchar *s = g_ptr_array_index (lines, k % 9973);
+
+    if (long_at && bt->text->len >= long_at) {
+      gsize at = bt->text->len;
+
+      g_string_set_size (bt->text, at + TEST_MAX_LINE);
+      memset (bt->text->str + at, '7', TEST_MAX_LINE);
+      g_string_append_c (bt->text, '\n');
+      g_array_append_val (bt->want, last);
+      g_array_append_val (bt->bad_lines, line_no);
+      line_no++;
+      long_at = 0;
+      continue;
+    }
+    if (fine_at && bt->text->len >= fine_at) {
+      gsize at = bt->text->len;
+
+      /* "0." then zeros then "1": 1e-(TEST_MAX_LINE - 3), which is 0 */
+      g_string_append (bt->text, "0.");
+      g_string_set_size (bt->text, at + TEST_MAX_LINE - 2);
+      memset (bt->text->str + at + 2, '0', TEST_MAX_LINE - 4);
+      g_string_append (bt->text, "1\n");
+      last = 0.0f;
+      g_array_append_val (bt->want, last);
+      line_no++;
+      fine_at = 0;
+      continue;
+    }
+    if (bad_every && line_no % bad_every == 0) {
+      g_string_append (bt->text, "bad\n");
+      g_array_append_val (bt->want, last);
+      g_array_append_val (bt->bad_lines, line_no);
+    } else {
+      g_string_append (bt->text, s);
+      last = g_array_index (vals, gfloat, k % 9973);
+      g_array_append_val (bt->want, last);
+      k++;
+    }
+    line_no++;
+  }
+  g_array_unref (vals);
+  g_ptr_array_unref (lines);
+  g_rand_free (rand);
+}
+
+static void
+big_text_clear (BigText * bt)
+{
+  g_string_free (bt->text, TRUE);
+  g_array_unref (bt->want);
+  g_array_unref (bt->bad_lines);
+}
+
+/* Buffers hold spb samples (the last one fewer), with no gap */
+static void
+assert_buffers (const GPtrArray * buffers, guint64 total, guint spb, gint rate)
+{
+  guint64 off = 0;
+  guint i;
+
+  for (i = 0; i < buffers->len; i++) {
+    GstBuffer *b = g_ptr_array_index (buffers, i);
+    guint64 n = gst_buffer_get_size (b) / sizeof (gfloat);
+
+    fail_unless_equals_uint64 (n, MIN (spb, total - off));
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), off);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b),
+        gst_util_uint64_scale_int (off, GST_SECOND, rate));
+    off += n;
+  }
+  fail_unless_equals_uint64 (off, total);
+}
+
+typedef struct
+{
+  guint64 buffer_time;          /* us, at 100 kHz */
+  guint spb;
+} BigCase;
+
+/* *INDENT-OFF* */
+static const BigCase big_cases[] = {
+  {400000, 40000},              /* many buffers to a batch */
+  {12000000, 1200000},          /* a batch is one buffer */
+};
+/* *INDENT-ON* */
+
+/* Values, bad rows and buffers of a text of several read windows, with
+ * lines too long and almost too long across the first window's end */
+GST_START_TEST (test_large_file)
+{
+  BigText bt;
+  guint i;
+
+  big_text_make (&bt, 20 * 1024 * 1024, 0, 16 * 1024 * 1024 - 100000,
+      3 * 1024 * 1024);
+  for (i = 0; i < G_N_ELEMENTS (big_cases); i++) {
+    Output o = { NULL, NULL };
+    guint64 bad = 0;
+
+    GST_INFO ("%u samples per buffer", big_cases[i].spb);
+    read_all (bt.text->str, bt.text->len, NULL, 100000,
+        big_cases[i].buffer_time, &o, &bad);
+    assert_values (o.values, bt.want, "large file");
+    assert_buffers (o.buffers, bt.want->len, big_cases[i].spb, 100000);
+    fail_unless_equals_uint64 (bad, 1);
+    output_clear (&o);
+  }
+  big_text_clear (&bt);
+}
+
+GST_END_TEST;
+
+/* The line that the element's NUL error names: that of the reader it had
+ * before (1 MiB windows, refilled once no complete line is left in them,
+ * failing at the refill that reads the first NUL), for a text with no line
+ * too long */
+static guint64
+nul_error_line (const gchar * text, gsize len)
+{
+  gsize start = 0, end = 0;
+  guint64 line = 1;
+
+  for (;;) {
+    gsize new_end = MIN (start + TEST_MAX_LINE, len);
+    const gchar *nl;
+
+    if (memchr (text + end, 0, new_end - end))
+      return line;
+    fail_unless (new_end > end, "no NUL");
+    end = new_end;
+    while ((nl = memchr (text + start, '\n', end - start))) {
+      line++;
+      start = nl - text + 1;
+    }
+  }
+}
+
+/* A NUL byte past the first read window: the error comes, with the same
+ * line and after the same buffers, where the earlier reader of 1 MiB
+ * windows reported it */
+GST_START_TEST (test_large_nul)
+{
+  const gsize nul_at[] = { 17 * 1024 * 1024 + 12345, 2 * 1024 * 1024 + 7 };
+  BigText bt;
+  guint i;
+
+  big_text_make (&bt, 18 * 1024 * 1024, 0, 0, 0);
+  for (i = 0; i < G_N_ELEMENTS (nul_at); i++) {
+    TmpFile t = { NULL, NULL };
+    Output o = { NULL, NULL };
+    gchar *want_dbg;
+    guint64 line, values;
+    gchar keep = bt.text->str[nul_at[i]];
+    GstElement *src;
+    Run r;
+
+    bt.text->str[nul_at[i]] = '\0';
+    line = nul_error_line (bt.text->str, bt.text->len);
+    /* every line before it holds a value; the buffer it falls in never
+     * leaves */
+    values = line - 2;
+    tmp_file_write (&t, bt.text->str, bt.text->len);
+    bt.text->str[nul_at[i]] = keep;
+    src = make_src (t.path, NULL, 100000);
+    g_object_set (src, "buffer-time", (guint64) 400000, NULL);
+    run_start (&r, src);
+    harness_collect (r.h, &o);
+    want_dbg = g_strdup_printf ("a NUL byte after line %" G_GUINT64_FORMAT,
+        line);
+    ecg_test_assert_one_error (r.bus, r.h->element, GST_STREAM_ERROR,
+        GST_STREAM_ERROR_DECODE, want_dbg,
+        ECG_TEST_THEN_STREAM_FAILED | ECG_TEST_HAS_IN_DEBUG, "NUL");
+    fail_unless_equals_uint64 (o.values->len, values - values % 40000);
+    fail_unless (memcmp (o.values->data, bt.want->data,
+            o.values->len * sizeof (gfloat)) == 0);
+    g_free (want_dbg);
+    output_clear (&o);
+    run_clear (&r);
+    tmp_file_clear (&t);
+  }
+  big_text_clear (&bt);
+}
+
+GST_END_TEST;
+
+/* max-errors reached far into a file read ahead: the buffers before the
+ * one holding the bad row leave, then the warnings and the error */
+GST_START_TEST (test_large_max_errors)
+{
+  BigText bt;
+  TmpFile t = { NULL, NULL };
+  Output o = { NULL, NULL };
+  GstElement *src;
+  guint64 err_line, values;
+  gchar *want_dbg;
+  Run r;
+
+  big_text_make (&bt, 3 * 1024 * 1024, 30000, 0, 0);
+  fail_unless (bt.bad_lines->len > 6);
+  tmp_file_write (&t, bt.text->str, bt.text->len);
+  src = make_src (t.path, NULL, 100000);
+  g_object_set (src, "buffer-time", (guint64) 70000, "max-errors", 5, NULL);
+  run_start (&r, src);
+  harness_collect (r.h, &o);
+  /* the sixth bad row fails: its sample's buffer of 7000 never leaves */
+  err_line = g_array_index (bt.bad_lines, guint64, 5);
+  values = err_line - 2;
+  fail_unless_equals_uint64 (o.values->len, values - values % 7000);
+  fail_unless (memcmp (o.values->data, bt.want->data,
+          o.values->len * sizeof (gfloat)) == 0);
+  want_dbg = g_strdup_printf ("line %" G_GUINT64_FORMAT ":", err_line);
+  ecg_test_assert_one_error (r.bus, r.h->element, GST_STREAM_ERROR,
+      GST_STREAM_ERROR_DECODE, want_dbg,
+      ECG_TEST_THEN_STREAM_FAILED | ECG_TEST_HAS_IN_DEBUG, "max-errors");
+  /* popping the error dropped the warnings before it; they are counted */
+  {
+    guint64 bad = 0;
+
+    g_object_get (r.h->element, "bad-rows", &bad, NULL);
+    fail_unless_equals_uint64 (bad, 6);
+  }
+  g_free (want_dbg);
+  output_clear (&o);
+  run_clear (&r);
+  tmp_file_clear (&t);
+  big_text_clear (&bt);
+}
+
+GST_END_TEST;
+
+/* Stopping while the read-ahead thread waits for room, or is parsing,
+ * neither hangs nor leaks */
+GST_START_TEST (test_read_ahead_stop)
+{
+  BigText bt;
+  TmpFile t = { NULL, NULL };
+  guint i, round;
+
+  big_text_make (&bt, 3 * 1024 * 1024, 0, 0, 0);
+  tmp_file_write (&t, bt.text->str, bt.text->len);
+  for (round = 0; round < 3; round++) {
+    Run r;
+
+    run_start (&r, make_src (t.path, NULL, 250));
+    /* 250 samples a buffer: the thread soon waits for room */
+    for (i = 0; i < 3 + round * 40; i++) {
+      GstBuffer *b = gst_harness_pull (r.h);
+      GstMapInfo map;
+
+      fail_unless (b != NULL);
+      fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i * 250);
+      gst_buffer_map (b, &map, GST_MAP_READ);
+      fail_unless (memcmp (map.data, bt.want->data + i * 250 *
+              sizeof (gfloat), map.size) == 0);
+      gst_buffer_unmap (b, &map);
+      gst_buffer_unref (b);
+    }
+    run_clear (&r);
+  }
+
+  tmp_file_clear (&t);
+  big_text_clear (&bt);
+}
+
+GST_END_TEST;
+
 /* ---- negotiation ---- */
 
 GST_START_TEST (test_not_negotiated)
@@ -1203,6 +1511,10 @@ csvecgsrc_suite (void)
   tcase_add_test (tc, test_not_negotiated);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_fd_pipe);
+  tcase_add_test (tc, test_large_file);
+  tcase_add_test (tc, test_large_nul);
+  tcase_add_test (tc, test_large_max_errors);
+  tcase_add_test (tc, test_read_ahead_stop);
   return s;
 }
 

@@ -13,6 +13,8 @@
  * 3. csv_parse_block () on random files with good and bad lines, read in
  *    random chunk sizes as a GStreamer source would, against the expected
  *    value or error of every line.
+ * 4. The thread pool, and csv_parse_block_mt () and csv_parse_block_pool ()
+ *    against csv_parse_block () on random files.
  *
  * Exit status 0 on success, 1 on any failure.
  */
@@ -980,6 +982,130 @@ test_blocks_mt (uint64_t seed)
       (unsigned long long) seed, failures == before ? "ok" : "FAILED");
 }
 
+/* csv_parse_block_pool () on pools kept across calls equals
+ * csv_parse_block (): same status, result and values, for random files
+ * (no bad line, a few, many), pool sizes, room in the output (plenty,
+ * random, and exactly the values the text holds, give or take one, so
+ * that @out fills at a part boundary), at_eof, and cuts inside a line.
+ * Nothing is written past the room. */
+static void
+test_blocks_pool (uint64_t seed)
+{
+  static const int sizes[] = { 1, 2, 3, 5, 8, 16 };
+  static const int bad_rates[] = { 0, 1, 20, 300 };
+  CsvPool *pools[6];
+  Rng r = { seed };
+  int t, i, before = failures;
+
+  for (i = 0; i < 6; i++) {
+    pools[i] = csv_pool_new (sizes[i]);
+    CHECK (pools[i] != NULL && csv_pool_threads (pools[i]) >= 1 &&
+        csv_pool_threads (pools[i]) <= sizes[i]);
+  }
+  for (t = 0; t < 150; t++) {
+    File fl;
+    CsvPool *pool = pools[rng_below (&r, 6)];
+    int n_cols = 1 + rng_below (&r, 3), col = rng_below (&r, n_cols);
+    int n_columns = rng_below (&r, 2) ? n_cols : -1;
+    int eof = rng_below (&r, 2), st1, st2;
+    size_t n = 2000 + rng_below (&r, 25000), room, len;
+    float *a, *b;
+    CsvBlockResult r1, r2;
+    const float canary = -12345.0f;
+
+    memset (&fl, 0, sizeof (fl));
+    gen_file (&r, &fl, n, n_cols, col, n_columns, bad_rates[rng_below (&r,
+                4)], rng_below (&r, 2));
+    len = fl.len - rng_below (&r, 50 < fl.len ? 50 : (uint32_t) fl.len);
+    switch (rng_below (&r, 4)) {
+      case 0:
+        room = n + 10;
+        break;
+      case 1:
+        room = rng_below (&r, (uint32_t) n + 1);
+        break;
+      default:
+        a = malloc ((n + 10) * sizeof (float));
+        csv_parse_block (fl.text, len, eof, col, n_columns, a, n + 10, &r1);
+        free (a);
+        room = r1.n_values + rng_below (&r, 3);
+        room = room > 0 ? room - 1 : 0;
+        break;
+    }
+    a = malloc ((room + 1) * sizeof (float));
+    b = malloc ((room + 1) * sizeof (float));
+    b[room] = canary;
+    st1 = csv_parse_block (fl.text, len, eof, col, n_columns, a, room, &r1);
+    st2 = csv_parse_block_pool (pool, fl.text, len, eof, col, n_columns, b,
+        room, &r2);
+    if (st1 != st2 || memcmp (&r1, &r2, sizeof (r1)) != 0 ||
+        memcmp (a, b, r1.n_values * sizeof (float)) != 0 ||
+        memcmp (&b[room], &canary, sizeof (float)) != 0) {
+      printf ("  pool case %d (%d threads, room %zu, len %zu, eof %d): "
+          "status %d/%d, values %zu/%zu, consumed %zu/%zu, line_len "
+          "%zu/%zu\n", t, csv_pool_threads (pool), room, len, eof, st1, st2,
+          r1.n_values, r2.n_values, r1.consumed, r2.consumed, r1.line_len,
+          r2.line_len);
+      failures++;
+    }
+    free (a);
+    free (b);
+    free (fl.text);
+    free (fl.exp);
+  }
+  for (i = 0; i < 6; i++)
+    csv_pool_free (pools[i]);
+  printf ("pooled block parser: seed %llu, 150 files: %s\n",
+      (unsigned long long) seed, failures == before ? "ok" : "FAILED");
+}
+
+typedef struct
+{
+  int hits[64];
+} PoolCount;
+
+static void
+pool_count_task (void *data, int index)
+{
+  ((PoolCount *) data)->hits[index]++;
+}
+
+/* csv_pool_run () runs every task once, round after round, with pools
+ * of one thread (no thread started) to the maximum; NULL runs inline. */
+static void
+test_pool_run (void)
+{
+  static const int sizes[] = { 0, 1, 2, 7, CSV_POOL_MAX_THREADS,
+    CSV_POOL_MAX_THREADS + 5
+  };
+  Rng r = { 77 };
+  int i, round, k, before = failures;
+
+  for (i = -1; i < 6; i++) {
+    CsvPool *pool = i < 0 ? NULL : csv_pool_new (sizes[i]);
+
+    CHECK (i < 0 || (pool != NULL &&
+            csv_pool_threads (pool) <= CSV_POOL_MAX_THREADS));
+    for (round = 0; round < 2000; round++) {
+      PoolCount c;
+      int n = rng_below (&r, 65);
+
+      memset (&c, 0, sizeof (c));
+      csv_pool_run (pool, n, pool_count_task, &c);
+      for (k = 0; k < 64; k++) {
+        if (c.hits[k] != (k < n)) {
+          printf ("  pool of %d: round %d, task %d of %d ran %d times\n",
+              csv_pool_threads (pool), round, k, n, c.hits[k]);
+          failures++;
+          break;
+        }
+      }
+    }
+    csv_pool_free (pool);
+  }
+  printf ("thread pool: %s\n", failures == before ? "ok" : "FAILED");
+}
+
 static void
 test_block_fixed (void)
 {
@@ -1038,6 +1164,9 @@ main (int argc, char **argv)
   test_blocks (fresh);
   test_blocks_mt (20240601);
   test_blocks_mt (fresh);
+  test_pool_run ();
+  test_blocks_pool (20240601);
+  test_blocks_pool (fresh);
 
   for (i = 0; test_locales[i]; i++) {
     if (setlocale (LC_ALL, test_locales[i]) &&
