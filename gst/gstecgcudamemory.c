@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright (C) 2026 The gst-ecg authors
  *
- * The allocator keeps freed device blocks of each size for reuse (a small
- * pool: cudaMalloc and cudaFree synchronise the device and are slow), up to
- * POOL_PER_SIZE blocks a size.  Its property "staging-copies" counts the
+ * The allocator keeps freed device blocks for reuse (a small pool:
+ * cudaMalloc and cudaFree synchronise the device and are slow).  Blocks come
+ * in size classes (4 KiB, then four steps per power of two, so at most a
+ * quarter is unused) so that buffers of varying length (rows of k beats)
+ * reuse each other's blocks; the pool keeps up to POOL_PER_SIZE blocks a
+ * class and POOL_MAX_BYTES in all, so it stays bounded on any stream.  Its property "staging-copies" counts the
  * device-to-host copies made because a CUDA memory was mapped for the CPU,
  * in the whole process: a chain that keeps its data on the device leaves it
  * at 0.
@@ -21,6 +24,8 @@ GST_DEBUG_CATEGORY_STATIC (ecg_cuda_memory_debug);
 #define GST_CAT_DEFAULT ecg_cuda_memory_debug
 
 #define POOL_PER_SIZE 16
+#define POOL_MAX_BYTES ((gsize) 256 << 20)
+#define POOL_MIN_CLASS 4096
 #define MAX_DEVICES 16
 
 enum
@@ -36,12 +41,26 @@ struct _EcgCudaAllocator
 
   gint device;
   GMutex lock;
-  GHashTable *pool;             /* gsize -> GSList of device pointers */
+  GHashTable *pool;             /* size class -> GSList of device pointers */
+  gsize pooled;                 /* bytes in the pool */
 };
 
 static gint staging_copies = 0;
 
 G_DEFINE_TYPE (EcgCudaAllocator, ecg_cuda_allocator, GST_TYPE_ALLOCATOR);
+
+/* The block size for a request of @size bytes */
+static gsize
+ecg_cuda_size_class (gsize size)
+{
+  gsize step;
+
+  if (size <= POOL_MIN_CLASS)
+    return POOL_MIN_CLASS;
+  /* a quarter of the largest power of two not above size */
+  step = ((gsize) 1 << (g_bit_storage (size) - 1)) / 4;
+  return (size + step - 1) / step * step;
+}
 
 static gpointer
 ecg_cuda_device_take (EcgCudaAllocator * self, gsize size)
@@ -55,6 +74,7 @@ ecg_cuda_device_take (EcgCudaAllocator * self, gsize size)
     ptr = l->data;
     g_hash_table_insert (self->pool, GSIZE_TO_POINTER (size),
         g_slist_delete_link (l, l));
+    self->pooled -= size;
   }
   g_mutex_unlock (&self->lock);
   if (!ptr && ecg_cuda_malloc (self->device, size, &ptr) != ECG_CUDA_OK)
@@ -81,9 +101,11 @@ ecg_cuda_device_give (EcgCudaAllocator * self, gsize size, gpointer ptr)
 
   g_mutex_lock (&self->lock);
   l = g_hash_table_lookup (self->pool, GSIZE_TO_POINTER (size));
-  if (g_slist_length (l) < POOL_PER_SIZE) {
+  if (g_slist_length (l) < POOL_PER_SIZE &&
+      self->pooled + size <= POOL_MAX_BYTES) {
     g_hash_table_insert (self->pool, GSIZE_TO_POINTER (size),
         g_slist_prepend (l, ptr));
+    self->pooled += size;
     ptr = NULL;
   }
   g_mutex_unlock (&self->lock);
@@ -97,7 +119,8 @@ ecg_cuda_allocator_alloc (GstAllocator * allocator, gsize size,
 {
   EcgCudaAllocator *self = ECG_CUDA_ALLOCATOR (allocator);
   EcgCudaMemory *m;
-  gpointer ptr = ecg_cuda_device_take (self, size);
+  gsize block = ecg_cuda_size_class (size);
+  gpointer ptr = ecg_cuda_device_take (self, block);
 
   if (!ptr) {
     GST_ERROR_OBJECT (self, "could not allocate %" G_GSIZE_FORMAT
@@ -107,7 +130,7 @@ ecg_cuda_allocator_alloc (GstAllocator * allocator, gsize size,
   m = g_new0 (EcgCudaMemory, 1);
   /* sharing a region would need a device sub-pointer: copy instead */
   gst_memory_init (GST_MEMORY_CAST (m), GST_MEMORY_FLAG_NO_SHARE, allocator,
-      NULL, size, 0, 0, size);
+      NULL, block, 0, 0, size);
   m->device = self->device;
   m->dev_ptr = ptr;
   return GST_MEMORY_CAST (m);
@@ -136,11 +159,13 @@ ecg_cuda_mem_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
   if (!m->host)
     m->host = g_malloc (mem->maxsize);
   if (flags & GST_MAP_READ) {
-    if (ecg_cuda_memcpy_d2h (m->host, m->dev_ptr, mem->maxsize, NULL) !=
-        ECG_CUDA_OK)
+    /* the visible bytes: a block may be larger than the memory */
+    if (ecg_cuda_memcpy_d2h (m->host, m->dev_ptr, mem->offset + mem->size,
+            NULL) != ECG_CUDA_OK)
       return NULL;
     g_atomic_int_inc (&staging_copies);
-    GST_LOG ("staged %" G_GSIZE_FORMAT " bytes to the host", mem->maxsize);
+    GST_LOG ("staged %" G_GSIZE_FORMAT " bytes to the host",
+        mem->offset + mem->size);
   }
   m->staged = flags;
   return m->host;
@@ -152,8 +177,8 @@ ecg_cuda_mem_unmap (GstMemory * mem)
   EcgCudaMemory *m = (EcgCudaMemory *) mem;
 
   if ((m->staged & GST_MAP_WRITE) && !(m->staged & ECG_MAP_CUDA)) {
-    if (ecg_cuda_memcpy_h2d (m->dev_ptr, m->host, mem->maxsize, NULL) !=
-        ECG_CUDA_OK)
+    if (ecg_cuda_memcpy_h2d (m->dev_ptr, m->host, mem->offset + mem->size,
+            NULL) != ECG_CUDA_OK)
       GST_ERROR ("could not copy a CPU write back to the device");
   }
   m->staged = 0;

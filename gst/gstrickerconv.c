@@ -431,6 +431,9 @@ gst_ricker_conv_scratch (GstRickerConv * self, gfloat ** ptr, gsize * have,
 
   if (*have >= size && *ptr)
     return ECG_CUDA_OK;
+  /* at least doubled: input that grows a little at a time (resampled
+   * buffers) reallocates rarely */
+  size = MAX (size, 2 * *have);
   /* the stream may still use the old block */
   if ((ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK)
     return ret;

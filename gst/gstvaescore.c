@@ -71,6 +71,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_vae_score_debug);
 #define DEFAULT_MODEL NULL
 #define DEFAULT_THRESHOLD -1.0
 #define DEFAULT_ADAPT TRUE
+#define DEFAULT_POST_MESSAGES TRUE
 
 enum
 {
@@ -79,6 +80,7 @@ enum
   PROP_THRESHOLD,
   PROP_ADAPT,
   PROP_OUTLIERS,
+  PROP_POST_MESSAGES,
   PROP_BACKEND,
   PROP_CUDA_DEVICE_ID,
 };
@@ -103,6 +105,7 @@ struct _GstVaeScore
   gchar *model_path;
   gdouble threshold;
   gboolean adapt;
+  gboolean post_messages;
   guint64 n_outliers;           /* statistic */
 
   /* set in start(), streaming thread */
@@ -227,6 +230,20 @@ gst_vae_score_class_init (GstVaeScoreClass * klass)
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
+   * GstVaeScore:post-messages:
+   *
+   * Post an `ecg-outlier` element message for each outlier beat.  The
+   * records in the output buffers flag the outliers either way; turn the
+   * messages off where nothing reads them (replaying an archive into a
+   * file), since a recording with frequent ectopic beats makes thousands.
+   */
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post an ecg-outlier element message for each outlier beat",
+          DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstVaeScore:backend:
    *
    * Where to compute: auto (CUDA when a device is present, else the CPU),
@@ -272,6 +289,7 @@ gst_vae_score_init (GstVaeScore * self)
   self->model_path = NULL;
   self->threshold = DEFAULT_THRESHOLD;
   self->adapt = DEFAULT_ADAPT;
+  self->post_messages = DEFAULT_POST_MESSAGES;
   self->backend = ECG_DEFAULT_BACKEND;
   self->cuda_device_id = ECG_DEFAULT_CUDA_DEVICE_ID;
   ecg_cuda_context_init (&self->cuda);
@@ -351,6 +369,9 @@ gst_vae_score_set_property (GObject * object, guint prop_id,
     case PROP_ADAPT:
       self->adapt = g_value_get_boolean (value);
       break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
     case PROP_BACKEND:
       self->backend = g_value_get_enum (value);
       break;
@@ -380,6 +401,9 @@ gst_vae_score_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ADAPT:
       g_value_set_boolean (value, self->adapt);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
       break;
     case PROP_OUTLIERS:
       g_value_set_uint64 (value, self->n_outliers);
@@ -595,6 +619,8 @@ gst_vae_score_ensure (GstVaeScore * self, gsize k)
 {
   if (k <= self->cap)
     return;
+  /* at least doubled: batches of slowly growing size reallocate rarely */
+  k = MAX (k, 2 * self->cap);
   gst_vae_score_free_scratch (self);
   self->cap = k;
   self->rows = g_new (gfloat, k * self->length);
@@ -625,6 +651,8 @@ gst_vae_score_ensure_device (GstVaeScore * self, gsize k)
   }
   if (k <= self->d_cap)
     return ECG_CUDA_OK;
+  /* as large as the host scratch (grown by doubling) */
+  k = MAX (k, self->cap);
   /* the stream may still read the old blocks */
   if ((ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK)
     return ret;
@@ -740,6 +768,7 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   gsize k, i, row_bytes, D = VAE_LATENT_DIMS;
   gsize rec = ECG_SCORE_RECORD_FLOATS (VAE_LATENT_DIMS);
   guint64 outliers = 0;
+  gboolean post;
   gint st;
   gboolean on_dev, in_dev, out_dev;
   const gchar *what = NULL;
@@ -819,6 +848,9 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     goto map_failed;
   }
   /* CUDA memory out: assembled on the host, then one upload */
+  GST_OBJECT_LOCK (self);
+  post = self->post_messages;
+  GST_OBJECT_UNLOCK (self);
   recs = out_dev ? self->recs : (gfloat *) outmap.data;
   for (i = 0; i < k; i++) {
     gfloat *r = recs + i * rec;
@@ -834,7 +866,8 @@ gst_vae_score_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     r[ECG_SCORE_OUTLIER (D)] = outlier ? 1.0f : 0.0f;
     if (outlier) {
       outliers++;
-      gst_vae_score_post_outlier (self, &beats[i], self->scores[i]);
+      if (post)
+        gst_vae_score_post_outlier (self, &beats[i], self->scores[i]);
     }
   }
   if (out_dev) {

