@@ -35,7 +35,7 @@ if [ -n "$bl" ]; then
     > "$out/seed-gpu.txt" 2>&1 || echo "the seed's pipeline failed: see $out/seed-gpu.txt"
 fi
 [ -f "$csv" ] || { echo "no $csv (needs the seed's script)"; exit 1; }
-seed() { awk -v k="$1" '$1 == k { print $2 }' "$out/seed-gpu.txt" 2>/dev/null; }
+seed() { awk -v k="$1" '$1 == k { print $2; exit }' "$out/seed-gpu.txt" 2>/dev/null; }
 
 # best wall time of $runs runs of the command line "$@"
 best() {
@@ -72,6 +72,8 @@ for b in cpu cuda; do
       beatembed backend=$b beats-per-buffer=4096 max-latency=600000 ! \
       vaescore backend=$b ! fakesink)
 done
+T[scoresnm-cuda]=$(best scoresnm-cuda gst-launch-1.0 -q $(src cuda 3600000000) ! \
+    $(front cuda) ! vaescore backend=cuda post-messages=false ! fakesink)
 # one process each: the whole run, and the epochs alone from vaetrain's log
 for b in cuda cpu; do
   t0=$(date +%s.%N)
@@ -97,7 +99,7 @@ fi
   echo "| CSV parse | $(seed csv_parse_pandas) (pandas) + $(seed h2d_copy) upload | ${T[parse-cuda]} (csvecgsrc ! fakesink, backend=cuda, whole process); ${T[parse-cpu]} (backend=cpu) |"
   echo "| front-end on the GPU, first call / warm | $(seed 'segment_embed_gpu(all)') / $(seed 'segment_embed_gpu(again)') | in the processes below |"
   echo "| inference | $(seed vae_infer_test_torch) | in the processes below |"
-  echo "| whole process CSV to per-beat scores | - | ${T[scores-cuda]} (cuda), ${T[scores-cpu]} (cpu); with two queues ${T[scoresq-cuda]} (cuda), ${T[scoresq-cpu]} (cpu) |"
+  echo "| whole process CSV to per-beat scores | - | ${T[scores-cuda]} (cuda), ${T[scores-cpu]} (cpu); with two queues ${T[scoresq-cuda]} (cuda), ${T[scoresq-cpu]} (cpu); cuda without outlier messages ${T[scoresnm-cuda]} |"
   echo "| LightVAE training, 30 epochs | $(seed vae_train_30ep_torch) ($(sed -n 's/^train beats \([0-9]*\).*/\1/p' "$out/seed-gpu.txt" 2>/dev/null) beats) | ${T[epochs-cuda]} (cuda), ${T[epochs-cpu]} (cpu) |"
   echo "| whole process CSV to trained model | - | ${T[train-cuda]} (cuda, ${T[loss-cuda]}), ${T[train-cpu]} (cpu, ${T[loss-cpu]}) |"
   if [ -s "$out/parse-bench.txt" ]; then
