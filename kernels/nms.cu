@@ -345,21 +345,22 @@ nms_cuda_free (void *p)
 
   if (c == NULL)
     return;
-  cudaSetDevice (c->device);
-  cudaFree (c->ext_y);
-  cudaFree (c->ext_x);
-  cudaFree (c->pre);
-  cudaFree (c->suf);
-  cudaFree (c->taps);
-  cudaFree (c->sel);
-  cudaFree (c->cub_tmp);
-  cudaFree (c->out_d);
-  cudaFree (c->gq_d);
-  cudaFree (c->gl_d);
-  cudaFreeHost (c->out_h);
-  cudaFreeHost (c->hist_h);
-  cudaFreeHost (c->gq_h);
-  cudaFreeHost (c->gl_h);
+  /* teardown cannot fail: a failure is only logged (ECG_CUDA_CHECK) */
+  ECG_CUDA_CHECK (cudaSetDevice (c->device));
+  ECG_CUDA_CHECK (cudaFree (c->ext_y));
+  ECG_CUDA_CHECK (cudaFree (c->ext_x));
+  ECG_CUDA_CHECK (cudaFree (c->pre));
+  ECG_CUDA_CHECK (cudaFree (c->suf));
+  ECG_CUDA_CHECK (cudaFree (c->taps));
+  ECG_CUDA_CHECK (cudaFree (c->sel));
+  ECG_CUDA_CHECK (cudaFree (c->cub_tmp));
+  ECG_CUDA_CHECK (cudaFree (c->out_d));
+  ECG_CUDA_CHECK (cudaFree (c->gq_d));
+  ECG_CUDA_CHECK (cudaFree (c->gl_d));
+  ECG_CUDA_CHECK (cudaFreeHost (c->out_h));
+  ECG_CUDA_CHECK (cudaFreeHost (c->hist_h));
+  ECG_CUDA_CHECK (cudaFreeHost (c->gq_h));
+  ECG_CUDA_CHECK (cudaFreeHost (c->gl_h));
   free (c->cands);
   free (c->segs);
   free (c->gi);
