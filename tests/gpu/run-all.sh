@@ -31,7 +31,7 @@ export ECG_SOURCE_ROOT="$PWD" ECG_TEST_FILES="$PWD/tests/files"
 export ECG_SHARED_DATA=${ECG_SHARED_DATA:-$PWD/.device/ecgdata}
 export CK_DEFAULT_TIMEOUT=300
 echo "== suite cuda, element-backend, and the element tests (ECG_BACKEND=cpu as in CI)"
-for t in cuda-ricker cuda-beat cuda-vae cuda-nms cuda-score cuda-csvparse cuda-chain \
+for t in cuda-ricker cuda-beat cuda-vae cuda-nms cuda-score cuda-csvparse cuda-csvecgsrc cuda-chain \
     element-backend element-csvecgsrc element-rickerconv element-nmsgate \
     element-beatembed element-vaescore element-vaetrain element-latentsink; do
   [ -x "$build/tests/$t" ] || continue
