@@ -44,6 +44,7 @@
 #include "ecg/ecgmeta.h"
 #include "gstecgcudamemory.h"   /* ECG_MAP_CUDA and the names only */
 #include "cudadev.h"
+#include "tap.h"
 
 #define N_POINTS 5
 static const gchar *points[N_POINTS] = { "s", "r", "n", "b", "v" };
@@ -63,25 +64,6 @@ typedef struct
   gchar *caps[N_POINTS];
   gboolean copy_failed;
 } Run;
-
-static int n_pass, n_fail;
-
-static void
-check (gboolean ok, const gchar * fmt, ...)
-{
-  va_list ap;
-
-  printf ("%s - ", ok ? "ok" : "not ok");
-  va_start (ap, fmt);
-  vprintf (fmt, ap);
-  va_end (ap);
-  printf ("\n");
-  fflush (stdout);
-  if (ok)
-    n_pass++;
-  else
-    n_fail++;
-}
 
 static gboolean
 is_cuda_memory (GstMemory * mem)
@@ -433,6 +415,5 @@ main (int argc, char **argv)
   run_free (&cuda);
   run_free (&mixed);
   g_free (csv);
-  printf ("%d passed, %d failed\n", n_pass, n_fail);
-  return n_fail > 0 ? 1 : 0;
+  return finish ();
 }

@@ -27,6 +27,7 @@
 #include "cudatest.h"
 #include "csvparse.h"
 #include "csvparse_cuda.h"
+#include "numtext.h"
 
 #define MAX_LINE 512
 
@@ -99,7 +100,7 @@ static void
 gen_number (VaeRng * r, char *b, int long_digits)
 {
   double d = (vae_rng_uniform (r) * 2 - 1) * 1.5;
-  int k = 0, n, i, dp;
+  int k = 0, n, i, dp, style, sign;
 
   if (long_digits) {
     n = 20 + (int) vae_rng_below (r, 11);
@@ -115,15 +116,12 @@ gen_number (VaeRng * r, char *b, int long_digits)
     b[k] = '\0';
     return;
   }
-  switch (vae_rng_below (r, 7)) {
-    case 0:
-      sprintf (b, "%.17g", (double) (float) d);
-      break;
-    case 1:
-      sprintf (b, "%.17g", d);
-      break;
-    case 2:
-      sprintf (b, "%.3f", d);
+  style = (int) vae_rng_below (r, 7);
+  switch (style) {
+    case NUM_TEXT_FLOAT_17G:
+    case NUM_TEXT_17G:
+    case NUM_TEXT_3F:
+      num_text_print (b, style, d);
       break;
     case 3:
       sprintf (b, "%.*g", 1 + (int) vae_rng_below (r, 17),
@@ -136,16 +134,9 @@ gen_number (VaeRng * r, char *b, int long_digits)
       /* random digits, point anywhere, exponent, sign */
       n = 1 + (int) vae_rng_below (r, 19);
       dp = (int) vae_rng_below (r, n + 2);
-      switch (vae_rng_below (r, 3)) {
-        case 0:
-          b[k++] = '-';
-          break;
-        case 1:
-          b[k++] = '+';
-          break;
-        default:
-          break;
-      }
+      sign = (int) vae_rng_below (r, 3);
+      if (sign < 2)
+        b[k++] = "-+"[sign];
       for (i = 0; i < n; i++) {
         if (i == dp)
           b[k++] = '.';
@@ -297,16 +288,6 @@ cpu_block (const char *t, size_t len, const Shape * sh, float *out, size_t *n)
   return st;
 }
 
-static int
-same_float (float a, float b)
-{
-  uint32_t x, y;
-
-  memcpy (&x, &a, 4);
-  memcpy (&y, &b, 4);
-  return x == y;
-}
-
 typedef struct
 {
   CsvCuda *ctx;
@@ -376,7 +357,7 @@ check_block (Dev * dv, Block * b, const Shape * sh, size_t mis,
       }
       bad = b->cat[i] == L_CLEAN;
     } else {
-      bad = b->cat[i] == L_FLAG || st != CSV_OK || !same_float (g, v);
+      bad = b->cat[i] == L_FLAG || st != CSV_OK || !same_float_bits (g, v);
     }
     if (bad) {
       ok = 0;

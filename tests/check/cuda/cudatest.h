@@ -21,32 +21,7 @@
 
 #include "cudadev.h"
 #include "vae.h"                /* VaeRng: the tests' random numbers */
-
-static int n_pass, n_fail;
-
-static inline void
-check (int ok, const char *fmt, ...)
-{
-  va_list ap;
-
-  printf ("%s - ", ok ? "ok" : "not ok");
-  va_start (ap, fmt);
-  vprintf (fmt, ap);
-  va_end (ap);
-  printf ("\n");
-  fflush (stdout);
-  if (ok)
-    n_pass++;
-  else
-    n_fail++;
-}
-
-static inline int
-finish (void)
-{
-  printf ("%d passed, %d failed\n", n_pass, n_fail);
-  return n_fail > 0 ? 1 : 0;
-}
+#include "tap.h"
 
 /* A failed runtime call in a test is fatal */
 #define CK(call) do { \

@@ -26,68 +26,17 @@
 
 #include "../../../kernels/csvfloat.h"
 #include "../../../kernels/csvparse.h"
+#include "numtext.h"
 
 #include <float.h>
-#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static int failures;
-
-/* ---- random numbers: splitmix64 ---- */
-
-typedef struct
-{
-  uint64_t s;
-} Rng;
-
-static uint64_t
-rng_next (Rng * r)
-{
-  uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-/* uniform in [0, n) */
-static uint32_t
-rng_below (Rng * r, uint32_t n)
-{
-  return (uint32_t) (((rng_next (r) >> 32) * n) >> 32);
-}
-
-static double
-rng_unit (Rng * r)
-{
-  return (rng_next (r) >> 11) * 0x1p-53;
-}
-
-static float
-rng_float_bits (Rng * r)
-{
-  uint32_t b;
-  float f;
-
-  do {
-    b = (uint32_t) rng_next (r);
-    memcpy (&f, &b, 4);
-  } while (!isfinite (f));
-  return f;
-}
-
-/* a double whose binary exponent is within [-range, range) */
-static double
-rng_scaled (Rng * r, int range)
-{
-  return ldexp (1.0 + rng_unit (r), (int) rng_below (r, 2 * range) - range);
-}
 
 /* ---- text generators ---- */
 
@@ -106,11 +55,7 @@ enum
 };
 
 /* *INDENT-OFF* */
-static const struct
-{
-  const char *name;
-  int weight;                   /* per mille of the texts */
-} kinds[K_N] = {
+static const NumTextKind kinds[K_N] = {
   { "random digits",   250 },
   { "float %.Ng",      100 },
   { "double %.Ng",      80 },
@@ -122,70 +67,6 @@ static const struct
   { "fuzz/special",    100 },
 };
 /* *INDENT-ON* */
-
-static void
-gen_digits (Rng * r, char *b)
-{
-  int n = 1 + rng_below (r, 25), dp = -1, i, k = 0, z;
-
-  switch (rng_below (r, 4)) {
-    case 0:
-      b[k++] = '-';
-      break;
-    case 1:
-      b[k++] = '+';
-      break;
-    default:
-      break;
-  }
-  if (rng_below (r, 3))
-    dp = rng_below (r, n + 1);
-  z = rng_below (r, 4) == 0 ? rng_below (r, 6) : 0;
-  for (i = 0; i < z; i++)
-    b[k++] = '0';
-  for (i = 0; i < n; i++) {
-    if (i == dp)
-      b[k++] = '.';
-    /* runs of 0 and 9 reach carries and exact halves */
-    switch (rng_below (r, 6)) {
-      case 0:
-        b[k++] = '0';
-        break;
-      case 1:
-        b[k++] = '9';
-        break;
-      default:
-        b[k++] = '0' + rng_below (r, 10);
-    }
-  }
-  if (dp == n)
-    b[k++] = '.';
-  if (rng_below (r, 2)) {
-    int e = (int) rng_below (r, 101) - 50;
-
-    if (rng_below (r, 20) == 0)
-      e *= 10;
-    b[k++] = rng_below (r, 2) ? 'e' : 'E';
-    if (e < 0 || rng_below (r, 2))
-      b[k++] = e < 0 ? '-' : '+';
-    if (rng_below (r, 8) == 0)
-      b[k++] = '0';
-    k += sprintf (b + k, "%d", e < 0 ? -e : e);
-  }
-  b[k] = '\0';
-}
-
-static void
-gen_shortest (double d, char *b)
-{
-  int prec;
-
-  for (prec = 1; prec <= 17; prec++) {
-    sprintf (b, "%.*g", prec, d);
-    if (strtod (b, NULL) == d)
-      return;
-  }
-}
 
 /* M 2^e with M odd of 54 bits: exactly between two doubles; printed in
  * full (19 or 20 digits), or one unit of the last digit off */
@@ -236,13 +117,13 @@ gen_text (Rng * r, int kind, char *b)
     "9999999999999999999", "99999999999999999999", "18446744073709551615",
     "18446744073709551616", "0.30000000000000000000000001", NULL
   };
-  double d;
+  double d, mid;
+  long double lm;
   float f;
-  int i, n;
 
   switch (kind) {
     case K_DIGITS:
-      gen_digits (r, b);
+      gen_digits (r, b, 50, 20);
       break;
     case K_FLOAT_G:
       f = rng_float_bits (r);
@@ -253,41 +134,11 @@ gen_text (Rng * r, int kind, char *b)
       sprintf (b, "%.*g", 15 + (int) rng_below (r, 6), d);
       break;
     case K_ECG:
-      d = (rng_unit (r) * 2 - 1) * (rng_below (r, 2) ? 1 : 12);
-      switch (rng_below (r, 6)) {
-        case 0:
-          sprintf (b, "%.17g", (double) (float) d);
-          break;
-        case 1:
-          sprintf (b, "%.17g", d);
-          break;
-        case 2:
-          sprintf (b, "%.3f", d);
-          break;
-        case 3:
-          sprintf (b, "%.6f", d);
-          break;
-        case 4:
-          sprintf (b, "%.9g", (float) d);
-          break;
-        default:
-          /* Python's repr (), as the benchmark file has */
-          gen_shortest (d, b);
-          break;
-      }
+      /* shortest: Python's repr (), as the benchmark file has */
+      gen_ecg (r, b, NUM_TEXT_SHORTEST);
       break;
-    case K_FLOAT_MID:{
-      float a, c;
-      double mid;
-
-      a = fabsf (rng_below (r, 2) ? rng_float_bits (r) :
-          (float) rng_scaled (r, 40));
-      c = nextafterf (a, INFINITY);
-      if (!isfinite (c)) {
-        c = a;
-        a = nextafterf (c, 0);
-      }
-      mid = ((double) a + (double) c) / 2;      /* exact */
+    case K_FLOAT_MID:
+      mid = rng_float_midpoint (r);
       switch (rng_below (r, 5)) {
         case 0:
           break;
@@ -297,30 +148,22 @@ gen_text (Rng * r, int kind, char *b)
         case 2:
           mid = nextafter (mid, INFINITY);
           break;
-        case 3:{
-          /* the double midpoints on either side: a wrong double rounding
-           * step changes the float */
-          long double lm = mid, h = (nextafter (mid, INFINITY) - mid) / 2;
-
-          lm += rng_below (r, 2) ? h : -h / 2;
+        case 3:
+          lm = rng_beside_midpoint (r, mid);
           sprintf (b, "%.*Lg", 17 + (int) rng_below (r, 30), lm);
           return;
-        }
         default:
           sprintf (b, "%.*g", 9 + (int) rng_below (r, 3), mid);
           return;
       }
       sprintf (b, "%.*g", 16 + (int) rng_below (r, 8), mid);
       break;
-    }
     case K_DOUBLE_TIE:
       gen_double_tie (r, b);
       break;
     case K_SUBNORMAL:
       if (rng_below (r, 2)) {
-        uint32_t u = (uint32_t) rng_next (r) & 0x807FFFFF;
-
-        memcpy (&f, &u, 4);
+        f = rng_float_subnormal (r);
         sprintf (b, "%.*g", 1 + (int) rng_below (r, 18), f);
       } else {
         /* around the smallest float subnormal and its half */
@@ -329,35 +172,10 @@ gen_text (Rng * r, int kind, char *b)
       }
       break;
     case K_HUGE:
-      switch (rng_below (r, 4)) {
-        case 0:
-          d = ldexp (1.0 + rng_unit (r), 127);
-          sprintf (b, "%.*g", 7 + (int) rng_below (r, 14), d);
-          break;
-        case 1:
-          d = (1.0 + (rng_unit (r) - 0.5) * 1e-7) * FLT_MAX;
-          sprintf (b, "%.*g", 8 + (int) rng_below (r, 12), d);
-          break;
-        case 2:
-          sprintf (b, "%.*fe%d", (int) rng_below (r, 10), rng_unit (r) * 10,
-              (int) rng_below (r, 200) - 100);
-          break;
-        default:
-          sprintf (b, "%de%d", (int) rng_below (r, 100),
-              (int) rng_below (r, 100) - 50);
-          break;
-      }
+      gen_huge (r, b, 0, -100, 200, -50);
       break;
     default:
-      if (rng_below (r, 3) == 0) {
-        strcpy (b, words[rng_below (r, sizeof (words) / sizeof (words[0]) -
-                    1)]);
-      } else {
-        n = rng_below (r, 12);
-        for (i = 0; i < n; i++)
-          b[i] = alpha[rng_below (r, sizeof (alpha) - 1)];
-        b[n] = '\0';
-      }
+      gen_fuzz (r, b, words, alpha, 12);
       break;
   }
 }
@@ -379,16 +197,6 @@ sig_digits (const char *s)
     n += started;
   }
   return n;
-}
-
-static int
-same_float (float a, float b)
-{
-  uint32_t x, y;
-
-  memcpy (&x, &a, 4);
-  memcpy (&y, &b, 4);
-  return x == y;
 }
 
 static size_t n_texts, n_exact, n_bad, kind_count[K_N], kind_cpu[K_N],
@@ -421,8 +229,8 @@ check_text (Rng * r, const char *text, int kind)
   kind_count[kind]++;
   if (g == CSV_FLOAT_EXACT) {
     n_exact++;
-    ok = c == CSV_OK && same_float (got, cpu) && same_float (got, want) &&
-        *end == '\0';
+    ok = c == CSV_OK && same_float_bits (got, cpu) &&
+        same_float_bits (got, want) && *end == '\0';
   } else if (g == CSV_FLOAT_NEEDS_CPU) {
     if (c == CSV_OK) {
       /* the device leaves a number to the CPU: only undecided long ones */
@@ -451,15 +259,11 @@ random_pass (const char *name, uint64_t seed, size_t count)
   static char text[256];
   Rng r = { seed };
   size_t i, before = n_texts, bad_before = n_bad;
-  int cum[K_N], k, acc = 0;
+  int k;
   clock_t t0 = clock ();
 
-  for (k = 0; k < K_N; k++)
-    cum[k] = (acc += kinds[k].weight);
   for (i = 0; i < count; i++) {
-    int w = rng_below (&r, acc);
-
-    for (k = 0; k < K_N - 1 && w >= cum[k]; k++);
+    k = rng_pick_kind (&r, kinds, K_N);
     gen_text (&r, k, text);
     check_text (&r, text, k);
   }
@@ -553,7 +357,7 @@ fixed_cases (void)
     int g = csv_float_parse_field (t, t + strlen (t), &v);
 
     if (g != cases[i].result || (g == CSV_FLOAT_EXACT &&
-            !same_float (v, cases[i].value))) {
+            !same_float_bits (v, cases[i].value))) {
       printf ("  FAIL \"%s\": %d %a, want %d %a\n", t, g, v,
           cases[i].result, cases[i].value);
       bad++;
@@ -578,20 +382,10 @@ fixed_cases (void)
 int
 main (int argc, char **argv)
 {
-  uint64_t fresh = (uint64_t) time (NULL) * 1000003u ^ (uint64_t) getpid ();
-  double scale = 1.0;
-  size_t count;
+  uint64_t fresh;
+  double scale;
+  size_t count = num_test_start (argc, argv, 3000000, &fresh, &scale);
   int i;
-
-  for (i = 1; i + 1 < argc; i += 2) {
-    if (strcmp (argv[i], "--seed") == 0)
-      fresh = strtoull (argv[i + 1], NULL, 0);
-    else if (strcmp (argv[i], "--scale") == 0)
-      scale = atof (argv[i + 1]);
-  }
-  count = (size_t) (3000000 * scale);
-  setlocale (LC_ALL, "C");
-  setvbuf (stdout, NULL, _IOLBF, 0);
 
   fixed_cases ();
   random_pass ("A (fixed seed)", 20260101, count);

@@ -20,6 +20,7 @@
  */
 
 #include "../../../kernels/csvparse.h"
+#include "numtext.h"
 
 #include <float.h>
 #include <locale.h>
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* *INDENT-OFF* */
 static const char *const test_locales[] = {
@@ -40,62 +40,6 @@ static const char *const test_locales[] = {
 
 static int failures;
 static const char *test_locale; /* comma-decimal locale, or NULL */
-
-/* ---- random numbers: splitmix64 ---- */
-
-typedef struct
-{
-  uint64_t s;
-} Rng;
-
-static uint64_t
-rng_next (Rng * r)
-{
-  uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-/* uniform in [0, n) */
-static uint32_t
-rng_below (Rng * r, uint32_t n)
-{
-  return (uint32_t) (((rng_next (r) >> 32) * n) >> 32);
-}
-
-static double
-rng_unit (Rng * r)
-{
-  return (rng_next (r) >> 11) * 0x1p-53;
-}
-
-static double
-rng_double_bits (Rng * r)
-{
-  uint64_t b;
-  double d;
-
-  do {
-    b = rng_next (r);
-    memcpy (&d, &b, 8);
-  } while (!isfinite (d));
-  return d;
-}
-
-static float
-rng_float_bits (Rng * r)
-{
-  uint32_t b;
-  float f;
-
-  do {
-    b = (uint32_t) rng_next (r);
-    memcpy (&f, &b, 4);
-  } while (!isfinite (f));
-  return f;
-}
 
 /* ---- text generators ---- */
 
@@ -116,11 +60,7 @@ enum
 };
 
 /* *INDENT-OFF* */
-static const struct
-{
-  const char *name;
-  int weight;                   /* per mille of the texts */
-} kinds[K_N] = {
+static const NumTextKind kinds[K_N] = {
   { "random digits",      280 },
   { "float %.Ng",          80 },
   { "double %.Ng",         80 },
@@ -134,75 +74,6 @@ static const struct
   { "fuzz/special",        79 },
 };
 /* *INDENT-ON* */
-
-static void
-gen_digits (Rng * r, char *b)
-{
-  int n = 1 + rng_below (r, 25), dp = -1, i, k = 0, z;
-
-  switch (rng_below (r, 4)) {
-    case 0:
-      b[k++] = '-';
-      break;
-    case 1:
-      b[k++] = '+';
-      break;
-    default:
-      break;
-  }
-  if (rng_below (r, 3))
-    dp = rng_below (r, n + 1);
-  z = rng_below (r, 4) == 0 ? rng_below (r, 6) : 0;
-  for (i = 0; i < z; i++)
-    b[k++] = '0';
-  for (i = 0; i < n; i++) {
-    if (i == dp)
-      b[k++] = '.';
-    /* runs of 0 and 9 reach carries and exact halves */
-    switch (rng_below (r, 6)) {
-      case 0:
-        b[k++] = '0';
-        break;
-      case 1:
-        b[k++] = '9';
-        break;
-      default:
-        b[k++] = '0' + rng_below (r, 10);
-    }
-  }
-  if (dp == n)
-    b[k++] = '.';
-  if (rng_below (r, 2)) {
-    int e = (int) rng_below (r, 81) - 40;
-
-    b[k++] = rng_below (r, 2) ? 'e' : 'E';
-    if (e < 0 || rng_below (r, 2))
-      b[k++] = e < 0 ? '-' : '+';
-    if (rng_below (r, 8) == 0)
-      b[k++] = '0';
-    k += sprintf (b + k, "%d", e < 0 ? -e : e);
-  }
-  b[k] = '\0';
-}
-
-static void
-gen_shortest (double d, char *b)
-{
-  int prec;
-
-  for (prec = 1; prec <= 17; prec++) {
-    sprintf (b, "%.*g", prec, d);
-    if (strtod (b, NULL) == d)
-      return;
-  }
-}
-
-/* a double whose binary exponent is within [-range, range) */
-static double
-rng_scaled (Rng * r, int range)
-{
-  return ldexp (1.0 + rng_unit (r), (int) rng_below (r, 2 * range) - range);
-}
 
 static void
 gen_text (Rng * r, int kind, char *b, size_t cap)
@@ -231,7 +102,7 @@ gen_text (Rng * r, int kind, char *b, size_t cap)
 
   switch (kind) {
     case K_DIGITS:
-      gen_digits (r, b);
+      gen_digits (r, b, 40, 0);
       break;
     case K_FLOAT_G:
       f = rng_float_bits (r);
@@ -246,44 +117,15 @@ gen_text (Rng * r, int kind, char *b, size_t cap)
       gen_shortest (rng_below (r, 2) ? d : (double) (float) d, b);
       break;
     case K_ECG:
-      d = (rng_unit (r) * 2 - 1) * (rng_below (r, 2) ? 1 : 12);
-      switch (rng_below (r, 6)) {
-        case 0:
-          sprintf (b, "%.17g", (double) (float) d);
-          break;
-        case 1:
-          sprintf (b, "%.17g", d);
-          break;
-        case 2:
-          sprintf (b, "%.3f", d);
-          break;
-        case 3:
-          sprintf (b, "%.6f", d);
-          break;
-        case 4:
-          sprintf (b, "%.9g", (float) d);
-          break;
-        default:
-          gen_shortest ((double) (float) d, b);
-          break;
-      }
+      gen_ecg (r, b, NUM_TEXT_FLOAT_SHORTEST);
       break;
     case K_FLOAT_MID:{
-      float a, c;
-      double mid;
+      double mid = rng_float_midpoint (r);
 
-      a = fabsf (rng_below (r, 2) ? rng_float_bits (r) :
-          (float) rng_scaled (r, 40));
-      c = nextafterf (a, INFINITY);
-      if (!isfinite (c))
-        c = a, a = nextafterf (c, 0);
-      mid = ((double) a + (double) c) / 2;      /* exact */
       if (rng_below (r, 2)) {
-        /* a double midpoint next to the float midpoint: rounding the
-         * double wrongly by one ulp changes the float */
-        long double lm = mid, h = (nextafter (mid, INFINITY) - mid) / 2;
+        long double lm = rng_beside_midpoint (r, mid);
 
-        lm += rng_below (r, 2) ? h : -h / 2;
+        /* and one ulp of the long double off, at times */
         if (rng_below (r, 2))
           lm = nextafterl (lm, rng_below (r, 2) ? 0 : INFINITY);
         sprintf (b, "%.*Lg", 17 + (int) rng_below (r, 30), lm);
@@ -325,9 +167,7 @@ gen_text (Rng * r, int kind, char *b, size_t cap)
     }
     case K_SUBNORMAL:
       if (rng_below (r, 2)) {
-        uint32_t u = (uint32_t) rng_next (r) & 0x807FFFFF;
-
-        memcpy (&f, &u, 4);
+        f = rng_float_subnormal (r);
         sprintf (b, "%.*g", 4 + (int) rng_below (r, 10), f);
       } else if (rng_below (r, 2)) {
         uint64_t u = rng_next (r) & 0x800FFFFFFFFFFFFFULL;
@@ -341,24 +181,7 @@ gen_text (Rng * r, int kind, char *b, size_t cap)
       }
       break;
     case K_HUGE:
-      switch (rng_below (r, 4)) {
-        case 0:
-          d = ldexp (1.0 + rng_unit (r), 127);
-          sprintf (b, "%.*g", 7 + (int) rng_below (r, 14), d);
-          break;
-        case 1:
-          d = ldexp (1.0 + rng_unit (r), 1023);
-          sprintf (b, "%.*g", 15 + (int) rng_below (r, 6), d);
-          break;
-        case 2:
-          sprintf (b, "%.*fe%d", (int) rng_below (r, 10), rng_unit (r) * 10,
-              (int) rng_below (r, 700) - 350);
-          break;
-        default:
-          sprintf (b, "%de%d", (int) rng_below (r, 100),
-              (int) rng_below (r, 100) + 290);
-          break;
-      }
+      gen_huge (r, b, 1, -350, 700, 290);
       break;
     case K_LONG:{
       double a;
@@ -383,15 +206,7 @@ gen_text (Rng * r, int kind, char *b, size_t cap)
       break;
     }
     default:
-      if (rng_below (r, 3) == 0) {
-        strcpy (b, words[rng_below (r, sizeof (words) / sizeof (words[0]) -
-                    1)]);
-      } else {
-        n = rng_below (r, 15);
-        for (i = 0; i < n; i++)
-          b[i] = alpha[rng_below (r, sizeof (alpha) - 1)];
-        b[n] = '\0';
-      }
+      gen_fuzz (r, b, words, alpha, 15);
       /* no leading blank (fields are trimmed before parsing) and no hex,
        * which strtod accepts and the CSV reader does not */
       if (b[0] == ' ' || (b[0] == 'x' || b[0] == 'X'))
@@ -446,16 +261,13 @@ batch_add (Batch * bt, const char *s, int kind)
   bt->n++;
 }
 
+/* the same bits, or NaNs of the same sign */
 static int
 same_float (float a, float b)
 {
-  uint32_t x, y;
-
   if (isnan (a) || isnan (b))
     return isnan (a) && isnan (b) && !signbit (a) == !signbit (b);
-  memcpy (&x, &a, 4);
-  memcpy (&y, &b, 4);
-  return x == y;
+  return same_float_bits (a, b);
 }
 
 static int
@@ -547,16 +359,12 @@ float_pass (const char *name, uint64_t seed, size_t count)
   Rng r = { seed };
   Batch bt;
   size_t i, before = n_compared, bad_before = n_mismatch;
-  int cum[K_N], k, acc = 0;
+  int k;
   clock_t t0 = clock ();
 
   memset (&bt, 0, sizeof (bt));
-  for (k = 0; k < K_N; k++)
-    cum[k] = (acc += kinds[k].weight);
   for (i = 0; i < count; i++) {
-    int w = rng_below (&r, acc);
-
-    for (k = 0; k < K_N - 1 && w >= cum[k]; k++);
+    k = rng_pick_kind (&r, kinds, K_N);
     gen_text (&r, k, text, sizeof (text));
     batch_add (&bt, text, k);
     if (bt.n == 65536)
@@ -1141,20 +949,9 @@ test_block_fixed (void)
 int
 main (int argc, char **argv)
 {
-  uint64_t fresh = (uint64_t) time (NULL) * 1000003u ^ (uint64_t) getpid ();
-  double scale = 1.0;
-  size_t count;
+  uint64_t fresh;
+  size_t count = num_test_start (argc, argv, 3000000, &fresh, NULL);
   int i;
-
-  for (i = 1; i + 1 < argc; i += 2) {
-    if (strcmp (argv[i], "--seed") == 0)
-      fresh = strtoull (argv[i + 1], NULL, 0);
-    else if (strcmp (argv[i], "--scale") == 0)
-      scale = atof (argv[i + 1]);
-  }
-  count = (size_t) (3000000 * scale);
-  setlocale (LC_ALL, "C");
-  setvbuf (stdout, NULL, _IOLBF, 0);
 
   test_rows ();
   test_block_fixed ();

@@ -18,23 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int n_pass, n_fail;
-
-static void
-check (int ok, const char *fmt, ...)
-{
-  va_list ap;
-
-  printf ("%s - ", ok ? "ok" : "not ok");
-  va_start (ap, fmt);
-  vprintf (fmt, ap);
-  va_end (ap);
-  printf ("\n");
-  if (ok)
-    n_pass++;
-  else
-    n_fail++;
-}
+#include "tap.h"
 
 static void *
 read_all (const char *path, size_t *size)
@@ -746,8 +730,7 @@ main (void)
   free (gbytes);
   free (x);
 
-  printf ("%d passed, %d failed\n", n_pass, n_fail);
-  if (n_fail > 0)
+  if (finish () != 0)
     return 1;
   if (!have_golden) {
     printf ("SKIP: no golden vectors at %s\n", golden);
