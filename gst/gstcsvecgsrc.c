@@ -42,10 +42,15 @@
  * recording or a feed that arrives in real time.
  *
  * #GstCsvEcgSrc:backend chooses the CPU or CUDA (auto: CUDA when a device
- * is present) and #GstCsvEcgSrc:cuda-device-id the device.  On CUDA the
- * text is still parsed on the CPU, into pinned memory, and each buffer is
- * copied to the device: the samples leave in memory:CUDAMemory when
- * downstream takes it.
+ * is present) and #GstCsvEcgSrc:cuda-device-id the device.  On CUDA, when
+ * downstream takes memory:CUDAMemory, a regular file is parsed on the GPU:
+ * its text window is copied to the device and the samples are parsed
+ * straight into device memory, with the same values; the lines the GPU
+ * leaves to the CPU (bad rows, quoted or unusual numbers, a line too long,
+ * the text after a NUL byte) are parsed on the CPU threads and copied to
+ * their place, so warnings, errors and timestamps are the same.  Other
+ * inputs are parsed on the CPU threads into pinned memory and each buffer
+ * is copied to the device.
  *
  * ## Example launch line
  * |[
@@ -77,6 +82,34 @@
 #include "gstecgcudamemory.h"
 #include "cudadev.h"
 #include "csvparse.h"
+#include "csvparse_cuda.h"
+
+#if !HAVE_CUDA
+/* Built without CUDA: the GPU parse compiles but never runs (no device) */
+static inline int
+ecg_stub_csv_cuda_new (size_t max_len, CsvCuda ** ctx)
+{
+  *ctx = NULL;
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+static inline void
+ecg_stub_csv_cuda_free (CsvCuda * ctx)
+{
+}
+
+static inline int
+ecg_stub_csv_parse_block_cuda (CsvCuda * ctx, const char *buf, size_t len,
+    int column, int n_columns, float *out, size_t max_out,
+    CsvCudaResult * res, void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+#define csv_cuda_new ecg_stub_csv_cuda_new
+#define csv_cuda_free ecg_stub_csv_cuda_free
+#define csv_parse_block_cuda ecg_stub_csv_parse_block_cuda
+#endif
 
 GST_DEBUG_CATEGORY_STATIC (gst_csv_ecg_src_debug);
 #define GST_CAT_DEFAULT gst_csv_ecg_src_debug
@@ -97,11 +130,16 @@ GST_DEBUG_CATEGORY_STATIC (gst_csv_ecg_src_debug);
  * parsing threads at once */
 #define READ_WINDOW (16 * 1024 * 1024)
 #define READ_PIECE (1024 * 1024)
+/* the window's alignment: whole pages of any size up to 64 KiB */
+#define RBUF_ALIGN (64 * 1024)
 /* read-ahead: a batch holds the buffers that fit in BATCH_SAMPLES floats
  * (at least one); at most MAX_BATCHES batches exist, two when a batch is
  * one buffer */
 #define BATCH_SAMPLES (1024 * 1024)
 #define MAX_BATCHES 3
+/* the GPU parse: what the CPU parses is copied to the device in pieces of
+ * at most CPU_PIECE samples */
+#define CPU_PIECE (1024 * 1024)
 /* bad rows reported one by one before they are only counted */
 #define REPORTED_BAD_ROWS 10
 
@@ -151,16 +189,25 @@ typedef enum
   CSV_BATCH_READY,              /* create ()'s */
 } CsvBatchState;
 
+/* Where the samples of a batch are */
+typedef enum
+{
+  CSV_MEM_SYSTEM,               /* host memory */
+  CSV_MEM_PINNED,               /* CUDA pinned host memory */
+  CSV_MEM_DEVICE,               /* CUDA device memory: the GPU parse */
+} CsvMem;
+
 /* Consecutive samples on their way out, one or more buffers' worth */
 typedef struct
 {
   CsvBatchState state;
-  gfloat *data;                 /* cap floats */
+  gfloat *data;                 /* cap floats, where kind says (a device
+                                 * pointer for CSV_MEM_DEVICE) */
   guint cap;
   GstMemory *mem;               /* data is this memory, mapped: handed out
                                  * whole when the batch is one buffer */
   GstMapInfo map;
-  gboolean pinned;              /* data is CUDA pinned host memory */
+  CsvMem kind;
   guint64 start;                /* index of data[0] in the stream */
   guint n;                      /* samples parsed */
   guint taken;                  /* samples handed out */
@@ -240,8 +287,20 @@ struct _GstCsvEcgSrc
   GThread *reader;
   gboolean read_ahead;          /* regular file: a thread parses ahead */
   gboolean whole_batches;       /* a batch is one buffer */
-  gboolean pin_batches;         /* batch memory pinned, for CUDA output: set
-                                 * before the parsing thread reads it */
+  CsvMem batch_mem;             /* the memory of the batches (pinned or
+                                 * device for CUDA output): set before the
+                                 * parsing thread reads it */
+
+  /* the GPU parse (CUDA output, regular file): made by the read-ahead
+   * thread with its first device batch, freed in release () */
+  gboolean gpu_ready;           /* all of these are made */
+  gint gpu_device;
+  gpointer gpu_stream;          /* the read-ahead thread's cudaStream_t */
+  gboolean rbuf_registered;     /* rbuf page-locked */
+  gpointer gpu_text;            /* device: a span of rbuf, rcap bytes */
+  CsvCuda *gpu_csv;
+  gfloat *gpu_cpu_out;          /* pinned: CPU_PIECE samples parsed on the
+                                 * CPU, on their way to the device */
 
   /* output, streaming thread (the queries read them) */
   guint64 samples;              /* samples output so far */
@@ -292,14 +351,17 @@ static GstFlowReturn gst_csv_ecg_src_create (GstPushSrc * src,
 static gboolean gst_csv_ecg_src_set_caps (GstBaseSrc * src, GstCaps * caps);
 static GstFlowReturn gst_csv_ecg_src_take (GstCsvEcgSrc * self,
     CsvBatch * b, GstBuffer ** buf);
-static GstFlowReturn gst_csv_ecg_src_upload (GstCsvEcgSrc * self,
-    const gfloat * data, guint count, GstBuffer ** out);
+static GstFlowReturn gst_csv_ecg_src_copy_out (GstCsvEcgSrc * self,
+    const gfloat * data, gboolean on_device, guint count, GstBuffer ** out);
+static GstFlowReturn gst_csv_ecg_src_take_device (GstCsvEcgSrc * self,
+    CsvBatch * b, guint count, GstBuffer ** out);
 static GstFlowReturn gst_csv_ecg_src_finish_buffer (GstCsvEcgSrc * self,
     GstBuffer * out, guint got, GstBuffer ** buf);
 static gboolean gst_csv_ecg_src_unlock (GstBaseSrc * src);
 static gboolean gst_csv_ecg_src_unlock_stop (GstBaseSrc * src);
 static gboolean gst_csv_ecg_src_stop (GstBaseSrc * src);
 static void gst_csv_ecg_src_release (GstCsvEcgSrc * self);
+static void gst_csv_ecg_src_gpu_close (GstCsvEcgSrc * self);
 static void csv_message_free (gpointer data);
 static void gst_csv_ecg_src_defer (GstCsvEcgSrc * self, guint64 sample,
     GstMessageType type, GQuark domain, gint code, gchar * text,
@@ -657,7 +719,8 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   self->pool = csv_pool_new (MIN ((gint) g_get_num_processors (),
           CSV_POOL_MAX_THREADS));
   self->rcap = self->use_pread ? READ_WINDOW : READ_SIZE;
-  self->rbuf = g_malloc (self->rcap);
+  /* whole pages: the GPU parse page-locks it */
+  self->rbuf = g_aligned_alloc (self->rcap, 1, RBUF_ALIGN);
   self->rpos = self->rlen = 0;
   self->win_off = 0;
   self->eof = FALSE;
@@ -698,7 +761,7 @@ gst_csv_ecg_src_start (GstBaseSrc * src)
   self->flushing = FALSE;
   g_atomic_int_set (&self->quit, 0);
   self->reader = NULL;
-  self->pin_batches = FALSE;
+  self->batch_mem = CSV_MEM_SYSTEM;
 
   self->samples = 0;
   self->out_bytes = 0;
@@ -941,17 +1004,18 @@ static void
 gst_csv_ecg_src_batch_free_data (GstCsvEcgSrc * self, CsvBatch * b)
 {
   if (b->mem) {
+    /* system or device memory */
     gst_memory_unmap (b->mem, &b->map);
     gst_memory_unref (b->mem);
-  } else if (b->pinned) {
+  } else if (b->kind == CSV_MEM_PINNED) {
     if (ecg_cuda_host_free (b->data) != ECG_CUDA_OK)
       GST_WARNING_OBJECT (self, "could not free a pinned buffer");
-  } else {
+  } else if (b->kind == CSV_MEM_SYSTEM) {
     g_free (b->data);
   }
   b->mem = NULL;
   b->data = NULL;
-  b->pinned = FALSE;
+  b->kind = CSV_MEM_SYSTEM;
 }
 
 /* Input consumed so far by the parse */
@@ -961,37 +1025,86 @@ gst_csv_ecg_src_consumed (GstCsvEcgSrc * self)
   return self->win_off + self->rpos;
 }
 
-/* The parsing thread starts filling @b: pinned memory for CUDA output, a
- * memory to hand out whole when a batch is one buffer, else plain memory.
- * Returns FALSE if that failed (@b then holds the error). */
+/* The GPU parse's state, on the read-ahead thread (the device is
+ * current): rbuf page-locked, a device copy of it, the parser, a stream
+ * and the pinned samples of the CPU parse.  Returns FALSE with *what and
+ * *ret on failure; release () frees what was made. */
 static gboolean
-gst_csv_ecg_src_batch_begin (GstCsvEcgSrc * self, CsvBatch * b, gboolean pinned)
+gst_csv_ecg_src_gpu_open (GstCsvEcgSrc * self, const gchar ** what, gint * ret)
+{
+  gpointer p = NULL;
+
+  self->gpu_device = self->cuda.device;
+  *what = "cudaHostRegister";
+  if ((*ret = ecg_cuda_host_register (self->rbuf, self->rcap)) != ECG_CUDA_OK)
+    return FALSE;
+  self->rbuf_registered = TRUE;
+  *what = "cudaStreamCreate";
+  if ((*ret = ecg_cuda_stream_create (self->gpu_device,
+              &self->gpu_stream)) != ECG_CUDA_OK)
+    return FALSE;
+  *what = "cudaMalloc";
+  if ((*ret = ecg_cuda_malloc (self->gpu_device, self->rcap,
+              &self->gpu_text)) != ECG_CUDA_OK)
+    return FALSE;
+  *what = "csv_cuda_new";
+  if ((*ret = csv_cuda_new (self->rcap, &self->gpu_csv)) != ECG_CUDA_OK)
+    return FALSE;
+  *what = "cudaMallocHost";
+  if ((*ret = ecg_cuda_host_alloc (CPU_PIECE * sizeof (gfloat),
+              &p)) != ECG_CUDA_OK)
+    return FALSE;
+  self->gpu_cpu_out = p;
+  self->gpu_ready = TRUE;
+  GST_DEBUG_OBJECT (self, "parsing on CUDA device %d", self->gpu_device);
+  return TRUE;
+}
+
+/* The parsing thread starts filling @b: pinned memory for CUDA output of a
+ * pipe, device memory for the GPU parse, a memory to hand out whole when a
+ * batch is one buffer, else plain memory.  Returns FALSE if that failed
+ * (@b then holds the error). */
+static gboolean
+gst_csv_ecg_src_batch_begin (GstCsvEcgSrc * self, CsvBatch * b, CsvMem kind)
 {
   gsize size = (gsize) b->cap * sizeof (gfloat);
   const gchar *what = "cudaSetDevice";
   gpointer p = NULL;
-  gint ret;
+  gint ret = ECG_CUDA_ERR_RUNTIME;
 
   b->state = CSV_BATCH_FILLING;
   b->start = self->parsed;
   b->bytes_start = b->bytes_end = gst_csv_ecg_src_consumed (self);
   self->msgs = b->msgs;
 
-  if (b->data && b->pinned != pinned)
+  if (b->data && b->kind != kind)
     gst_csv_ecg_src_batch_free_data (self, b);
   if (b->data)
     return TRUE;
-  if (pinned) {
+  if (kind != CSV_MEM_SYSTEM && !self->cuda_thread_set) {
     /* on the device of the element's stream: this thread may be new */
-    if (!self->cuda_thread_set &&
-        (ret = ecg_cuda_set_device (self->cuda.device)) != ECG_CUDA_OK)
+    if ((ret = ecg_cuda_set_device (self->cuda.device)) != ECG_CUDA_OK)
       goto cuda_failed;
     self->cuda_thread_set = TRUE;
+  }
+  if (kind == CSV_MEM_PINNED) {
     what = "cudaMallocHost";
     if ((ret = ecg_cuda_host_alloc (size, &p)) != ECG_CUDA_OK)
       goto cuda_failed;
     b->data = p;
-    b->pinned = TRUE;
+  } else if (kind == CSV_MEM_DEVICE) {
+    if (!self->gpu_ready && !gst_csv_ecg_src_gpu_open (self, &what, &ret))
+      goto cuda_failed;
+    what = "cudaMalloc";
+    ret = ECG_CUDA_ERR_RUNTIME;
+    b->mem = gst_allocator_alloc (self->cuda.allocator, size, NULL);
+    if (!b->mem)
+      goto cuda_failed;
+    if (!gst_memory_map (b->mem, &b->map, GST_MAP_WRITE | ECG_MAP_CUDA)) {
+      g_clear_pointer (&b->mem, gst_memory_unref);
+      goto cuda_failed;
+    }
+    b->data = (gfloat *) b->map.data;
   } else if (self->whole_batches) {
     b->mem = gst_allocator_alloc (NULL, size, NULL);
     gst_memory_map (b->mem, &b->map, GST_MAP_WRITE);
@@ -999,6 +1112,7 @@ gst_csv_ecg_src_batch_begin (GstCsvEcgSrc * self, CsvBatch * b, gboolean pinned)
   } else {
     b->data = g_malloc (size);
   }
+  b->kind = kind;
   return TRUE;
 
   /* ERRORS */
@@ -1572,6 +1686,203 @@ stopped:
   return FALSE;
 }
 
+/* ---- the GPU parse ---- */
+
+/* Whether the line at @p, @n bytes without its "\n", is blank for the GPU
+ * parse (csvparse_cuda.h): spaces and tabs, and a "\r" at its end */
+static gboolean
+csv_gpu_blank_line (const gchar * p, gsize n)
+{
+  gsize i;
+
+  if (n > 0 && p[n - 1] == '\r')
+    n--;
+  for (i = 0; i < n; i++) {
+    if (p[i] != ' ' && p[i] != '\t')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+typedef enum
+{
+  CSV_GPU_DONE,                 /* samples parsed, the parse moved on */
+  CSV_GPU_NO_SPAN,              /* no complete line at rpos to give it */
+  CSV_GPU_TO_CPU,               /* it left a line to the CPU: nothing done */
+  CSV_GPU_FAILED,               /* a CUDA error (kept) */
+} CsvGpuStep;
+
+/* Parses the complete lines of the next span (as gst_csv_ecg_src_parse ()
+ * would cut it) on the GPU into @b's device floats, up to @want samples in
+ * @b.  The samples are taken only when the GPU parsed every value line up
+ * to the last one taken: those are csv_parse_block ()'s values with the
+ * blank lines skipped, so the parse moves on as the CPU parse would: to
+ * the end of the span, or, when @want is reached, just after the last
+ * value line taken (csv_parse_block () stops there when out is full). */
+static CsvGpuStep
+gst_csv_ecg_src_gpu_span (GstCsvEcgSrc * self, CsvBatch * b, guint want)
+{
+  const gchar *rbuf = self->rbuf, *what = "copying the text to the device";
+  gsize end = gst_csv_ecg_src_data_end (self), span_end, len, p, q, ls;
+  gboolean at_eof = self->eof && end == self->rlen;
+  guint wanted = want - b->n;
+  guint64 keep, excess, lines;
+  const gchar *nl;
+  CsvCudaResult res;
+  gint ret;
+
+  if (end == self->rpos)
+    return CSV_GPU_NO_SPAN;
+  /* lines too long never reach past span_end: it ends before the first
+   * half of MAX_LINE without "\n" */
+  span_end = gst_csv_ecg_src_span_end (self, end, wanted);
+  if (!at_eof || span_end < end) {
+    /* complete lines only: to the last "\n" (a last line without one is
+     * complete at the end of input only) */
+    nl = csv_last_newline (rbuf + self->rpos, span_end - self->rpos);
+    if (!nl)
+      return CSV_GPU_NO_SPAN;
+    span_end = (gsize) (nl - rbuf) + 1;
+  }
+  len = span_end - self->rpos;
+
+  /* the stream is idle: rbuf may change once this returns */
+  ret = ecg_cuda_memcpy_h2d (self->gpu_text, rbuf + self->rpos, len,
+      self->gpu_stream);
+  if (ret == ECG_CUDA_OK) {
+    what = "csv_parse_block_cuda";
+    ret = csv_parse_block_cuda (self->gpu_csv, self->gpu_text, len,
+        self->col, self->n_cols, b->data + b->n, wanted, &res,
+        self->gpu_stream);
+  }
+  if (ret != ECG_CUDA_OK)
+    goto cuda_failed;
+  keep = MIN (res.n_values, (guint64) wanted);
+  if (res.first_cpu < keep) {
+    GST_LOG_OBJECT (self, "line %" G_GUINT64_FORMAT " and later: %"
+        G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " lines left to the CPU",
+        self->line_no, res.n_cpu, res.n_values);
+    return CSV_GPU_TO_CPU;
+  }
+
+  /* where the parse stops: walk back over the value lines after the last
+   * one taken and the blank lines after it, and their "\n" */
+  p = span_end;
+  lines = res.n_newlines;
+  if (res.n_values >= wanted) {
+    excess = res.n_values - wanted;
+    for (;;) {
+      if (p == self->rpos)
+        return CSV_GPU_TO_CPU;  /* cannot happen: the GPU counted more */
+      q = rbuf[p - 1] == '\n' ? p - 1 : p;
+      nl = csv_last_newline (rbuf + self->rpos, q - self->rpos);
+      ls = nl ? (gsize) (nl - rbuf) + 1 : self->rpos;
+      if (!csv_gpu_blank_line (rbuf + ls, q - ls)) {
+        if (excess == 0)
+          break;
+        excess--;
+      }
+      if (q < p)
+        lines--;
+      p = ls;
+    }
+  }
+  /* a last line without "\n" (at the end of input) is a line too */
+  if (p > self->rpos && rbuf[p - 1] != '\n')
+    lines++;
+
+  if (keep > 0) {
+    what = "copying a sample to the host";
+    ret = ecg_cuda_memcpy_d2h (&self->last_good, b->data + b->n + keep - 1,
+        sizeof (gfloat), self->gpu_stream);
+    if (ret == ECG_CUDA_OK)
+      ret = ecg_cuda_stream_sync (self->gpu_stream);
+    if (ret != ECG_CUDA_OK)
+      goto cuda_failed;
+    self->line_bytes = (gdouble) (p - self->rpos) / keep;
+  }
+  GST_LOG_OBJECT (self, "GPU: %" G_GUINT64_FORMAT " samples from %"
+      G_GSIZE_FORMAT " bytes, lines %" G_GUINT64_FORMAT " to %"
+      G_GUINT64_FORMAT, keep, p - self->rpos, self->line_no,
+      self->line_no + lines);
+  self->rpos = p;
+  self->line_no += lines;
+  b->n += (guint) keep;
+  return CSV_GPU_DONE;
+
+  /* ERRORS */
+cuda_failed:
+  {
+    CSV_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("%s on device %d: %s", what, self->gpu_device,
+            ecg_cuda_strerror (ret)));
+    return CSV_GPU_FAILED;
+  }
+}
+
+/* gst_csv_ecg_src_parse () into @b's device floats, up to @want samples:
+ * spans of complete lines on the GPU (gst_csv_ecg_src_gpu_span ()); the
+ * rest on the CPU into pinned memory, copied to its place on the device.
+ * The CPU parses the text at rpos that is no span of complete lines (a
+ * window to refill, a line too long, the end of input) one sample at a
+ * time, and, once a NUL byte was read or the GPU left a line to it, the
+ * rest of the batch: so warnings, errors and line numbers are its own.
+ * Returns as gst_csv_ecg_src_parse (), with @b->n moved on. */
+static gboolean
+gst_csv_ecg_src_parse_gpu (GstCsvEcgSrc * self, CsvBatch * b, guint want,
+    GstFlowReturn * flow)
+{
+  gboolean cpu_rest = FALSE, ok;
+  gsize size;
+  guint max, got;
+  gint ret;
+
+  while (b->n < want) {
+    if (!cpu_rest && self->nul_at < 0 && !self->skip_line) {
+      switch (gst_csv_ecg_src_gpu_span (self, b, want)) {
+        case CSV_GPU_DONE:
+          continue;
+        case CSV_GPU_FAILED:
+          *flow = GST_FLOW_ERROR;
+          return FALSE;
+        case CSV_GPU_TO_CPU:
+          cpu_rest = TRUE;
+          break;
+        case CSV_GPU_NO_SPAN:
+          break;
+      }
+    }
+    max = cpu_rest || self->nul_at >= 0 ? MIN (want - b->n, CPU_PIECE) : 1;
+    got = 0;
+    /* bad rows are numbered from out[0] = sample b->start + b->n */
+    self->batch_start = b->start + b->n;
+    ok = gst_csv_ecg_src_parse (self, self->gpu_cpu_out, max, &got, flow);
+    size = sizeof (gfloat) * got;
+    ret = ecg_cuda_memcpy_h2d (b->data + b->n, self->gpu_cpu_out, size,
+        self->gpu_stream);
+    if (ret == ECG_CUDA_OK)
+      ret = ecg_cuda_stream_sync (self->gpu_stream);
+    if (ret != ECG_CUDA_OK)
+      goto cuda_failed;
+    b->n += got;
+    if (!ok)
+      return FALSE;
+    if (got < max)
+      break;                    /* the end of input */
+  }
+  return TRUE;
+
+  /* ERRORS */
+cuda_failed:
+  {
+    CSV_ERROR (self, LIBRARY, FAILED, ("CUDA processing failed."),
+        ("copying samples to the device on device %d: %s", self->gpu_device,
+            ecg_cuda_strerror (ret)));
+    *flow = GST_FLOW_ERROR;
+    return FALSE;
+  }
+}
+
 /* The input ended after @total samples: EOS, or an error when it held no
  * sample at all */
 static GstFlowReturn
@@ -1610,8 +1921,12 @@ gst_csv_ecg_src_produce (GstCsvEcgSrc * self, CsvBatch * b, guint want)
   self->batch_start = b->start;
   if (!self->header_done && !gst_csv_ecg_src_read_header (self, &flow))
     goto stopped;
-  if (!gst_csv_ecg_src_parse (self, b->data, want, &b->n, &flow))
+  if (b->kind == CSV_MEM_DEVICE) {
+    if (!gst_csv_ecg_src_parse_gpu (self, b, want, &flow))
+      goto stopped;
+  } else if (!gst_csv_ecg_src_parse (self, b->data, want, &b->n, &flow)) {
     goto stopped;
+  }
   b->bytes_end = gst_csv_ecg_src_consumed (self);
   self->parsed = b->start + b->n;
   if (b->n < want) {
@@ -1654,7 +1969,7 @@ gst_csv_ecg_src_read_ahead (gpointer data)
     if (!b)
       break;
 
-    if (gst_csv_ecg_src_batch_begin (self, b, self->pin_batches) &&
+    if (gst_csv_ecg_src_batch_begin (self, b, self->batch_mem) &&
         !gst_csv_ecg_src_produce (self, b, blocks * self->spb))
       break;                    /* stopping; stop () frees b */
     blocks = MIN (blocks * 2, self->batch_blocks);
@@ -1702,8 +2017,8 @@ gst_csv_ecg_src_create (GstPushSrc * src, GstBuffer ** buf)
     /* parse one buffer's worth now, in this thread */
     b = &self->batches[0];
     if (b->state == CSV_BATCH_FREE) {
-      self->pin_batches = self->out_cuda;
-      gst_csv_ecg_src_batch_begin (self, b, self->pin_batches);
+      self->batch_mem = self->out_cuda ? CSV_MEM_PINNED : CSV_MEM_SYSTEM;
+      gst_csv_ecg_src_batch_begin (self, b, self->batch_mem);
     }
     if (b->state == CSV_BATCH_FILLING && !b->last) {
       if (!gst_csv_ecg_src_produce (self, b, self->spb))
@@ -1714,8 +2029,9 @@ gst_csv_ecg_src_create (GstPushSrc * src, GstBuffer ** buf)
   }
 
   if (!self->reader) {
-    /* the memory of the batches follows the caps of the first buffer */
-    self->pin_batches = self->out_cuda;
+    /* the memory of the batches follows the caps of the first buffer: on
+     * CUDA the text is parsed on the GPU, into device memory */
+    self->batch_mem = self->out_cuda ? CSV_MEM_DEVICE : CSV_MEM_SYSTEM;
     self->reader = g_thread_try_new ("csvecgsrc-read",
         gst_csv_ecg_src_read_ahead, self, &err);
     if (!self->reader)
@@ -1762,8 +2078,16 @@ gst_csv_ecg_src_take (GstCsvEcgSrc * self, CsvBatch * b, GstBuffer ** buf)
 
   count = MIN (self->spb, b->n - b->taken);
   gst_csv_ecg_src_post (self, b, b->start + b->taken + count);
-  if (self->out_cuda) {
-    ret = gst_csv_ecg_src_upload (self, b->data + b->taken, count, &out);
+  if (b->kind == CSV_MEM_DEVICE) {
+    ret = gst_csv_ecg_src_take_device (self, b, count, &out);
+    if (ret != GST_FLOW_OK) {
+      self->done = TRUE;
+      self->done_flow = ret;
+      return ret;
+    }
+  } else if (self->out_cuda) {
+    ret = gst_csv_ecg_src_copy_out (self, b->data + b->taken, FALSE, count,
+        &out);
     if (ret != GST_FLOW_OK) {
       self->done = TRUE;
       self->done_flow = ret;
@@ -1802,28 +2126,37 @@ gst_csv_ecg_src_take (GstCsvEcgSrc * self, CsvBatch * b, GstBuffer ** buf)
   return gst_csv_ecg_src_finish_buffer (self, out, count, buf);
 }
 
-/* CUDA caps: copies @count samples at @data (pinned host memory, unless
- * the caps changed) into CUDA memory on the element's stream.  The samples
- * must be on the device before the buffer leaves, and @data is refilled
- * afterwards: the stream is synchronised. */
+/* Copies @count samples at @data into a new buffer on the element's
+ * stream: device memory (@on_device: @data is device memory, else pinned
+ * host memory) into CUDA memory, or into system memory if the caps changed
+ * to it since a device batch was parsed.  The samples must be in place
+ * before the buffer leaves, and @data is refilled afterwards: the stream
+ * is synchronised. */
 static GstFlowReturn
-gst_csv_ecg_src_upload (GstCsvEcgSrc * self, const gfloat * data,
-    guint count, GstBuffer ** out)
+gst_csv_ecg_src_copy_out (GstCsvEcgSrc * self, const gfloat * data,
+    gboolean on_device, guint count, GstBuffer ** out)
 {
   gsize size = (gsize) count * sizeof (gfloat);
   const gchar *what = "cudaMalloc";
   GstMapInfo map;
   gint ret = ECG_CUDA_ERR_RUNTIME;
 
-  *out = gst_buffer_new_allocate (self->cuda.allocator, size, NULL);
+  *out = gst_buffer_new_allocate (self->out_cuda ? self->cuda.allocator :
+      NULL, size, NULL);
   if (!*out)
     goto cuda_failed;
-  if (!gst_buffer_map (*out, &map, GST_MAP_WRITE | ECG_MAP_CUDA)) {
+  if (!gst_buffer_map (*out, &map, self->out_cuda ?
+          GST_MAP_WRITE | ECG_MAP_CUDA : GST_MAP_WRITE)) {
     gst_clear_buffer (out);
     goto cuda_failed;
   }
-  what = "uploading the samples";
-  ret = ecg_cuda_memcpy_h2d (map.data, data, size, self->cuda.stream);
+  what = "copying the samples";
+  if (!on_device)
+    ret = ecg_cuda_memcpy_h2d (map.data, data, size, self->cuda.stream);
+  else if (self->out_cuda)
+    ret = ecg_cuda_memcpy_d2d (map.data, data, size, self->cuda.stream);
+  else
+    ret = ecg_cuda_memcpy_d2h (map.data, data, size, self->cuda.stream);
   if (ret == ECG_CUDA_OK)
     ret = ecg_cuda_stream_sync (self->cuda.stream);
   gst_buffer_unmap (*out, &map);
@@ -1841,6 +2174,25 @@ cuda_failed:
             ecg_cuda_strerror (ret)));
     return GST_FLOW_ERROR;
   }
+}
+
+/* A batch parsed on the GPU: when it is one buffer, its memory leaves
+ * whole; else @count samples from @b->taken are copied out
+ * (gst_csv_ecg_src_copy_out).  The read-ahead thread synchronised its
+ * stream before it queued @b. */
+static GstFlowReturn
+gst_csv_ecg_src_take_device (GstCsvEcgSrc * self, CsvBatch * b, guint count,
+    GstBuffer ** out)
+{
+  if (self->out_cuda && self->whole_batches && b->taken == 0 && count == b->n) {
+    gst_memory_unmap (b->mem, &b->map);
+    *out = gst_buffer_new ();
+    gst_buffer_append_memory (*out, b->mem);
+    b->mem = NULL;
+    b->data = NULL;
+    return GST_FLOW_OK;
+  }
+  return gst_csv_ecg_src_copy_out (self, b->data + b->taken, TRUE, count, out);
 }
 
 /* Stamps @out, which holds @got samples, and hands it out */
@@ -1891,6 +2243,37 @@ gst_csv_ecg_src_unlock_stop (GstBaseSrc * src)
   return TRUE;
 }
 
+/* Frees the GPU parse's state (after the read-ahead thread is joined),
+ * once its stream is idle */
+static void
+gst_csv_ecg_src_gpu_close (GstCsvEcgSrc * self)
+{
+  if (self->gpu_stream) {
+    ecg_cuda_drain (GST_ELEMENT (self), self->gpu_stream);
+    if (ecg_cuda_stream_destroy (self->gpu_stream) != ECG_CUDA_OK)
+      GST_WARNING_OBJECT (self, "could not destroy the parsing stream");
+    self->gpu_stream = NULL;
+  }
+  if (self->gpu_csv) {
+    if (ecg_cuda_set_device (self->gpu_device) != ECG_CUDA_OK)
+      GST_WARNING_OBJECT (self, "could not select device %d", self->gpu_device);
+    csv_cuda_free (self->gpu_csv);
+    self->gpu_csv = NULL;
+  }
+  ecg_cuda_release (GST_ELEMENT (self), self->gpu_device, &self->gpu_text);
+  if (self->gpu_cpu_out) {
+    if (ecg_cuda_host_free (self->gpu_cpu_out) != ECG_CUDA_OK)
+      GST_WARNING_OBJECT (self, "could not free a pinned buffer");
+    self->gpu_cpu_out = NULL;
+  }
+  if (self->rbuf_registered) {
+    if (ecg_cuda_host_unregister (self->rbuf) != ECG_CUDA_OK)
+      GST_WARNING_OBJECT (self, "could not unregister the text window");
+    self->rbuf_registered = FALSE;
+  }
+  self->gpu_ready = FALSE;
+}
+
 /* Joins the read-ahead thread and frees what streaming made */
 static void
 gst_csv_ecg_src_release (GstCsvEcgSrc * self)
@@ -1905,6 +2288,8 @@ gst_csv_ecg_src_release (GstCsvEcgSrc * self)
     g_thread_join (self->reader);
     self->reader = NULL;
   }
+  /* first: the batches' device memory is idle then */
+  gst_csv_ecg_src_gpu_close (self);
   for (i = 0; i < self->n_batches; i++) {
     CsvBatch *b = &self->batches[i];
 
@@ -1920,7 +2305,7 @@ gst_csv_ecg_src_release (GstCsvEcgSrc * self)
   g_queue_clear (&self->free);
   self->msgs = NULL;
   g_clear_pointer (&self->pool, csv_pool_free);
-  g_clear_pointer (&self->rbuf, g_free);
+  g_clear_pointer (&self->rbuf, g_aligned_free);
 }
 
 static gboolean

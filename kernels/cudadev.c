@@ -116,6 +116,18 @@ ecg_cuda_host_free (void *ptr)
 }
 
 int
+ecg_cuda_host_register (void *ptr, size_t size)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+int
+ecg_cuda_host_unregister (void *ptr)
+{
+  return ptr ? ECG_CUDA_ERR_NO_DEVICE : ECG_CUDA_OK;
+}
+
+int
 ecg_cuda_memcpy_h2d (void *dst, const void *src, size_t size, void *stream)
 {
   return ECG_CUDA_ERR_NO_DEVICE;

@@ -72,6 +72,21 @@ ecg_cuda_host_free (void *ptr)
   return ptr ? ECG_CUDA_CHECK (cudaFreeHost (ptr)) : ECG_CUDA_OK;
 }
 
+extern "C" int
+ecg_cuda_host_register (void *ptr, size_t size)
+{
+  if (ptr == NULL || size == 0)
+    return ECG_CUDA_ERR_INVALID_ARG;
+  return ECG_CUDA_CHECK (cudaHostRegister (ptr, size,
+          cudaHostRegisterDefault));
+}
+
+extern "C" int
+ecg_cuda_host_unregister (void *ptr)
+{
+  return ptr ? ECG_CUDA_CHECK (cudaHostUnregister (ptr)) : ECG_CUDA_OK;
+}
+
 static int
 ecg_cuda_copy (void *dst, const void *src, size_t size, cudaMemcpyKind kind,
     void *stream)

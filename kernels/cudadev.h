@@ -58,6 +58,10 @@ int ecg_cuda_malloc (int device, size_t size, void **ptr);
 int ecg_cuda_free (int device, void *ptr);
 int ecg_cuda_host_alloc (size_t size, void **ptr);      /* pinned */
 int ecg_cuda_host_free (void *ptr);
+/* Page-locks [ptr, ptr + size) of ordinary host memory for asynchronous
+ * copies (cudaHostRegister), until ecg_cuda_host_unregister (ptr) */
+int ecg_cuda_host_register (void *ptr, size_t size);
+int ecg_cuda_host_unregister (void *ptr);
 int ecg_cuda_memcpy_h2d (void *dst, const void *src, size_t size,
     void *stream);
 int ecg_cuda_memcpy_d2h (void *dst, const void *src, size_t size,
