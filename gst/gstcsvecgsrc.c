@@ -537,10 +537,11 @@ gst_csv_ecg_src_finalize (GObject * object)
 {
   GstCsvEcgSrc *self = GST_CSV_ECG_SRC (object);
 
+  /* as stop () does: what used the stream first */
+  gst_csv_ecg_src_release (self);
   ecg_cuda_context_close (&self->cuda, GST_ELEMENT (self));
   g_free (self->location);
   g_free (self->column);
-  gst_csv_ecg_src_release (self);
   g_free (self->col_req);
   if (self->poll)
     gst_poll_free (self->poll);

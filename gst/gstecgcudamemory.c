@@ -155,10 +155,12 @@ ecg_cuda_mem_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
   if (flags & ECG_MAP_CUDA)
     return m->dev_ptr;
 
-  /* CPU access: a host copy, counted */
+  /* CPU access: a host copy, counted.  Also for a write-only map: unmap
+   * copies the visible bytes back, and a partial write must not put stale
+   * bytes around what it wrote. */
   if (!m->host)
     m->host = g_malloc (mem->maxsize);
-  if (flags & GST_MAP_READ) {
+  {
     /* the visible bytes: a block may be larger than the memory */
     if (ecg_cuda_memcpy_d2h (m->host, m->dev_ptr, mem->offset + mem->size,
             NULL) != ECG_CUDA_OK)

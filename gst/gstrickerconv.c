@@ -460,16 +460,13 @@ gst_ricker_conv_cuda_prepare (GstRickerConv * self, const gchar ** what)
     if ((ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK)
       return ret;
     *what = "cudaFree";
-    ret = ecg_cuda_free (dev, self->d_wavelet);
-    if (ret == ECG_CUDA_OK)
-      ret = ecg_cuda_free (dev, self->d_history);
-    if (ret == ECG_CUDA_OK)
-      ret = ecg_cuda_free (dev, self->d_workspace);
-    self->d_wavelet = NULL;
-    self->d_history = NULL;
-    self->d_workspace = NULL;
-    if (ret != ECG_CUDA_OK)
-      return ret;
+    /* each freed whatever the others did */
+    if (!ecg_cuda_release (GST_ELEMENT (self), dev,
+            (gpointer *) & self->d_wavelet)
+        | !ecg_cuda_release (GST_ELEMENT (self), dev,
+            (gpointer *) & self->d_history)
+        | !ecg_cuda_release (GST_ELEMENT (self), dev, &self->d_workspace))
+      return ECG_CUDA_ERR_RUNTIME;
     *what = "cudaMalloc";
     if ((ret = ecg_cuda_malloc (dev, self->taps * sizeof (gdouble),
                 (void **) &self->d_wavelet)) != ECG_CUDA_OK ||

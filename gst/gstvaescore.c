@@ -656,17 +656,16 @@ gst_vae_score_ensure_device (GstVaeScore * self, gsize k)
   /* the stream may still read the old blocks */
   if ((ret = ecg_cuda_stream_sync (self->cuda.stream)) != ECG_CUDA_OK)
     return ret;
-  ret = ecg_cuda_free (dev, self->d_rows);
-  if (ret == ECG_CUDA_OK)
-    ret = ecg_cuda_free (dev, self->d_mu);
-  if (ret == ECG_CUDA_OK)
-    ret = ecg_cuda_free (dev, self->d_logvar);
-  if (ret == ECG_CUDA_OK)
-    ret = ecg_cuda_free (dev, self->d_err);
-  self->d_rows = self->d_mu = self->d_logvar = self->d_err = NULL;
+  /* each freed whatever the others did; the first failure is the error */
+  if (!ecg_cuda_release (GST_ELEMENT (self), dev, (gpointer *) & self->d_rows)
+      | !ecg_cuda_release (GST_ELEMENT (self), dev, (gpointer *) & self->d_mu)
+      | !ecg_cuda_release (GST_ELEMENT (self), dev,
+          (gpointer *) & self->d_logvar)
+      | !ecg_cuda_release (GST_ELEMENT (self), dev, (gpointer *) & self->d_err)) {
+    self->d_cap = 0;
+    return ECG_CUDA_ERR_RUNTIME;
+  }
   self->d_cap = 0;
-  if (ret != ECG_CUDA_OK)
-    return ret;
   if ((ret = ecg_cuda_malloc (dev, k * self->length * sizeof (gfloat),
               (void **) &self->d_rows)) != ECG_CUDA_OK ||
       (ret = ecg_cuda_malloc (dev, k * D * sizeof (gfloat),

@@ -269,6 +269,37 @@ count_lines (const gchar * log, const gchar * prefix)
   return n;
 }
 
+/* Samples the GPU parsed: csvecgsrc logs "GPU: N samples ..." at LOG level
+ * for every span csv_parse_block_cuda took (read-ahead thread) */
+static gint64 gpu_samples;
+static GMutex gpu_lock;
+
+static void
+count_gpu_samples (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  const gchar *text;
+
+  if (level != GST_LEVEL_LOG ||
+      strcmp (gst_debug_category_get_name (category), "csvecgsrc") != 0)
+    return;
+  text = gst_debug_message_get (message);
+  if (text && g_str_has_prefix (text, "GPU: ")) {
+    g_mutex_lock (&gpu_lock);
+    gpu_samples += g_ascii_strtoll (text + 5, NULL, 10);
+    g_mutex_unlock (&gpu_lock);
+  }
+}
+
+/* the cases whose text the GPU must take (plain numbers, no bad row) */
+static gboolean
+expects_gpu (const gchar * name)
+{
+  return !strcmp (name, "big") || !strcmp (name, "big-1k") ||
+      !strcmp (name, "two-0") || !strcmp (name, "two-1");
+}
+
 /* Both runs of one case; @expect: the start of the log's last line
  * ("eos", "error") and a piece of it */
 static void
@@ -281,8 +312,17 @@ compare (const gchar * name, const gchar * path, const gchar * props,
 
   printf ("# %s: %s\n", name, props);
   t0 = g_get_monotonic_time () / 1e6;
+  g_mutex_lock (&gpu_lock);
+  gpu_samples = 0;
+  g_mutex_unlock (&gpu_lock);
   run_source (&gpu, path, props, TRUE);
   t1 = g_get_monotonic_time () / 1e6;
+  /* the source is stopped: the read-ahead thread has ended */
+  printf ("# %s: %" G_GINT64_FORMAT " samples parsed on the GPU\n", name,
+      gpu_samples);
+  if (expects_gpu (name))
+    check (gpu_samples > 0, "%s: the GPU parsed the text (%" G_GINT64_FORMAT
+        " samples)", name, gpu_samples);
   run_source (&cpu, path, props, FALSE);
   t2 = g_get_monotonic_time () / 1e6;
   last = last_line (cpu.log->str);
@@ -436,6 +476,12 @@ main (int argc, char **argv)
   guint i;
 
   gst_init (&argc, &argv);
+  /* csvecgsrc's LOG lines say what the GPU parsed; printed only when
+   * GST_DEBUG asks for them */
+  if (!g_getenv ("GST_DEBUG"))
+    gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (count_gpu_samples, NULL, NULL);
+  gst_debug_set_threshold_for_name ("csvecgsrc", GST_LEVEL_LOG);
   if (!ecg_cuda_built ()) {
     printf ("SKIP: built without CUDA\n");
     return 77;

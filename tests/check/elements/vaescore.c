@@ -827,6 +827,63 @@ GST_START_TEST (test_outliers)
 
 GST_END_TEST;
 
+/* post-messages=false: no ecg-outlier message, the same records (outlier
+ * flags included) and the same outliers count as with messages; switching
+ * it on while playing brings the messages back. */
+GST_START_TEST (test_post_messages)
+{
+  const guint n = ECG_TEST_SCALE (60, 30);
+  gfloat *rows = make_rows (SRC_SYNTH, n, 11);
+  EcgBeat *beats = make_records (n, 500);
+  GstHarness *h_on = make_harness (NULL, 2.0, TRUE);
+  GstHarness *h_off = make_harness (NULL, 2.0, TRUE);
+  GstBus *bus_on = ecg_test_attach_bus (h_on);
+  GstBus *bus_off = ecg_test_attach_bus (h_off);
+  guint64 n_on = 0, n_off = 0;
+  GArray *msgs_on, *msgs_off;
+  Out on, off;
+
+  g_object_set (h_off->element, "post-messages", FALSE, NULL);
+  out_init (&on);
+  out_init (&off);
+  push_rows (h_on, rows, beats, n, 20, &on);
+  push_rows (h_off, rows, beats, n, 20, &off);
+  msgs_on = pop_outliers (bus_on);
+  msgs_off = pop_outliers (bus_off);
+  fail_unless (msgs_on->len > 0, "no outlier in the stream");
+  fail_unless_equals_int (msgs_off->len, 0);
+  fail_unless_equals_int (on.recs->len, off.recs->len);
+  fail_unless (memcmp (on.recs->data, off.recs->data,
+          on.recs->len * sizeof (gfloat)) == 0, "records differ");
+  g_object_get (h_on->element, "outliers", &n_on, NULL);
+  g_object_get (h_off->element, "outliers", &n_off, NULL);
+  fail_unless_equals_uint64 (n_off, n_on);
+  fail_unless_equals_uint64 (n_on, msgs_on->len);
+  g_array_unref (msgs_on);
+  g_array_unref (msgs_off);
+
+  /* on again, in PLAYING */
+  g_object_set (h_off->element, "post-messages", TRUE, NULL);
+  out_clear (&off);
+  out_init (&off);
+  off.next_offset = n;          /* the element keeps counting beats */
+  push_rows (h_off, rows, beats, n, 20, &off);
+  msgs_off = pop_outliers (bus_off);
+  fail_unless (msgs_off->len > 0, "no message after post-messages=true");
+  g_array_unref (msgs_off);
+
+  out_clear (&on);
+  out_clear (&off);
+  ecg_test_detach_bus (h_on, bus_on);
+  ecg_test_detach_bus (h_off, bus_off);
+  gst_harness_teardown (h_on);
+  gst_harness_teardown (h_off);
+  g_free (rows);
+  g_free (beats);
+}
+
+GST_END_TEST;
+
 /* ---- adapt ---- */
 
 /* On a stream whose morphology changes half-way, adapt on and off give the
@@ -1380,6 +1437,7 @@ vaescore_suite (void)
   tcase_add_test (tc, test_golden_oracle);
   tcase_add_test (tc, test_uncalibrated_with_threshold);
   tcase_add_test (tc, test_outliers);
+  tcase_add_test (tc, test_post_messages);
   tcase_add_test (tc, test_adapt);
   tcase_add_test (tc, test_streaming_equivalence);
   tcase_add_test (tc, test_flush_resets);
