@@ -82,34 +82,7 @@
 #include "gstecgcudamemory.h"
 #include "cudadev.h"
 #include "csvparse.h"
-#include "csvparse_cuda.h"
-
-#if !HAVE_CUDA
-/* Built without CUDA: the GPU parse compiles but never runs (no device) */
-static inline int
-ecg_stub_csv_cuda_new (size_t max_len, CsvCuda ** ctx)
-{
-  *ctx = NULL;
-  return ECG_CUDA_ERR_NO_DEVICE;
-}
-
-static inline void
-ecg_stub_csv_cuda_free (CsvCuda * ctx)
-{
-}
-
-static inline int
-ecg_stub_csv_parse_block_cuda (CsvCuda * ctx, const char *buf, size_t len,
-    int column, int n_columns, float *out, size_t max_out,
-    CsvCudaResult * res, void *stream)
-{
-  return ECG_CUDA_ERR_NO_DEVICE;
-}
-
-#define csv_cuda_new ecg_stub_csv_cuda_new
-#define csv_cuda_free ecg_stub_csv_cuda_free
-#define csv_parse_block_cuda ecg_stub_csv_parse_block_cuda
-#endif
+#include "gstecgcudakernels.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_csv_ecg_src_debug);
 #define GST_CAT_DEFAULT gst_csv_ecg_src_debug

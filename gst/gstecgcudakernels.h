@@ -19,6 +19,7 @@
 #include "beat.h"
 #include "vae.h"
 #include "score.h"
+#include "csvparse_cuda.h"
 
 #if !HAVE_CUDA
 static inline size_t
@@ -77,6 +78,26 @@ ecg_stub_score_prepare_rows_cuda (float *rows, size_t n, size_t len,
   return ECG_CUDA_ERR_NO_DEVICE;
 }
 
+static inline int
+ecg_stub_csv_cuda_new (size_t max_len, CsvCuda ** ctx)
+{
+  *ctx = NULL;
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
+static inline void
+ecg_stub_csv_cuda_free (CsvCuda * ctx)
+{
+}
+
+static inline int
+ecg_stub_csv_parse_block_cuda (CsvCuda * ctx, const char *buf, size_t len,
+    int column, int n_columns, float *out, size_t max_out,
+    CsvCudaResult * res, void *stream)
+{
+  return ECG_CUDA_ERR_NO_DEVICE;
+}
+
 #define ricker_conv_f32_cuda_workspace_size \
     ecg_stub_ricker_conv_f32_cuda_workspace_size
 #define ricker_conv_f32_cuda ecg_stub_ricker_conv_f32_cuda
@@ -87,6 +108,9 @@ ecg_stub_score_prepare_rows_cuda (float *rows, size_t n, size_t len,
     ecg_stub_vae_train_cuda_host_workspace_size
 #define vae_train_epoch_cuda ecg_stub_vae_train_epoch_cuda
 #define score_prepare_rows_cuda ecg_stub_score_prepare_rows_cuda
+#define csv_cuda_new ecg_stub_csv_cuda_new
+#define csv_cuda_free ecg_stub_csv_cuda_free
+#define csv_parse_block_cuda ecg_stub_csv_parse_block_cuda
 #endif /* !HAVE_CUDA */
 
 #endif /* __GST_ECG_CUDA_KERNELS_H__ */
